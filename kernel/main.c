@@ -1,0 +1,72 @@
+/*
+ * kmain: what the hypervisor does between the boot stub and running guests.
+ */
+#include <stdint.h>
+#include <ballast/cmdline.h>
+#include <ballast/errno.h>
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/desc.h"
+#include "arch/x86_64/paging.h"
+#include <ballast/string.h>
+#include "kernel/bootinfo.h"
+#include "kernel/memory.h"
+#include "kernel/panic.h"
+#include "kernel/printk.h"
+#include "vmx/vmx.h"
+
+#define BALLAST_VERSION "0.1"
+
+static struct boot_info boot_info;
+
+static const void *identity(uint64_t paddr)
+{
+	return paddr && paddr < BOOT_IDENTITY_MAP_END ? (const void *)paddr : 0;
+}
+
+/* Deliberate failures for the boot tests: prove that an exception in the hypervisor is reported in full. */
+static void run_test_hook(const char *cmdline)
+{
+	char what[16];
+
+	if (!cmdline_get(cmdline, "test", what, sizeof(what)))
+		return;
+	printk("test hook: %s\n", what);
+	if (!strcmp(what, "fault"))
+		*(volatile uint64_t *)0xdead00000000ULL = 0x5a5a; /* unmapped: #PF with CR2 = this address */
+	else if (!strcmp(what, "ud"))
+		__asm__ volatile("ud2");
+	else
+		printk("test hook: unknown test '%s'\n", what);
+}
+
+void kmain(uint32_t magic, uint64_t info)
+{
+	console_init();
+	printk("ballast " BALLAST_VERSION ": type-1 micro-hypervisor for Linux guests (VT-x, EPT)\n");
+	gdt_init();
+	idt_init();
+
+	int err = bootinfo_parse(&boot_info, &machine_map, magic, info, identity);
+	if (err)
+		panic("cannot read the boot information (magic 0x%x at 0x%llx): %s", magic, (unsigned long long)info,
+		      errno_name(err));
+	printk("booted by %s (%s), command line \"%s\"\n", boot_info.loader,
+	       boot_info.loader_name ? boot_info.loader_name : "unknown loader",
+	       boot_info.cmdline ? boot_info.cmdline : "");
+	for (unsigned i = 0; i < boot_info.nmodules; i++)
+		printk("module %u: %llx-%llx (%llu KiB) \"%s\"\n", i, (unsigned long long)boot_info.module[i].start,
+		       (unsigned long long)boot_info.module[i].end,
+		       (unsigned long long)((boot_info.module[i].end - boot_info.module[i].start) >> 10),
+		       boot_info.module[i].cmdline ? boot_info.module[i].cmdline : "");
+	if (boot_info.modules_dropped)
+		printk("warning: %u modules beyond the first %u were ignored\n", boot_info.modules_dropped,
+		       BOOTINFO_MAX_MODULES);
+
+	memory_init(&boot_info);
+	run_test_hook(boot_info.cmdline);
+
+	if (vmx_detect() < 0)
+		hypervisor_halt("no usable VT-x");
+	printk("boot complete\n");
+	hypervisor_halt("no guests to run yet");
+}

@@ -1,0 +1,136 @@
+/*
+ * VT-x hardware encodings, spelled as the Intel SDM spells them, defined once.
+ * Capability MSRs: SDM Vol. 3D Appendix A.  Control bits: Vol. 3C §25.6 (24.6 in older editions).
+ */
+#ifndef VMX_VMX_HW_H
+#define VMX_VMX_HW_H
+
+#include <ballast/compiler.h>
+
+/* Capability MSRs (Appendix A) */
+#define MSR_IA32_VMX_BASIC 0x480
+#define MSR_IA32_VMX_PINBASED_CTLS 0x481
+#define MSR_IA32_VMX_PROCBASED_CTLS 0x482
+#define MSR_IA32_VMX_EXIT_CTLS 0x483
+#define MSR_IA32_VMX_ENTRY_CTLS 0x484
+#define MSR_IA32_VMX_MISC 0x485
+#define MSR_IA32_VMX_CR0_FIXED0 0x486
+#define MSR_IA32_VMX_CR0_FIXED1 0x487
+#define MSR_IA32_VMX_CR4_FIXED0 0x488
+#define MSR_IA32_VMX_CR4_FIXED1 0x489
+#define MSR_IA32_VMX_VMCS_ENUM 0x48a
+#define MSR_IA32_VMX_PROCBASED_CTLS2 0x48b
+#define MSR_IA32_VMX_EPT_VPID_CAP 0x48c
+#define MSR_IA32_VMX_TRUE_PINBASED_CTLS 0x48d
+#define MSR_IA32_VMX_TRUE_PROCBASED_CTLS 0x48e
+#define MSR_IA32_VMX_TRUE_EXIT_CTLS 0x48f
+#define MSR_IA32_VMX_TRUE_ENTRY_CTLS 0x490
+#define MSR_IA32_VMX_VMFUNC 0x491
+
+/* IA32_VMX_BASIC fields (A.1) */
+#define VMX_BASIC_REVISION(v) ((uint32_t)((v) & 0x7fffffff))
+#define VMX_BASIC_VMCS_SIZE(v) ((uint32_t)(((v) >> 32) & 0x1fff))
+#define VMX_BASIC_PHYS_32BIT BIT(48)
+#define VMX_BASIC_MEMTYPE(v) ((unsigned)(((v) >> 50) & 0xf))
+#define VMX_BASIC_INS_OUTS_INFO BIT(54)
+#define VMX_BASIC_TRUE_CTLS BIT(55)
+#define VMX_MEMTYPE_UC 0
+#define VMX_MEMTYPE_WB 6
+
+/* IA32_VMX_MISC fields (A.6) */
+#define VMX_MISC_PREEMPT_RATE(v) ((unsigned)((v) & 0x1f)) /* timer ticks every 2^rate TSC cycles */
+#define VMX_MISC_STORE_LMA BIT(5)
+#define VMX_MISC_ACTIVITY_HLT BIT(6)
+#define VMX_MISC_CR3_TARGETS(v) ((unsigned)(((v) >> 16) & 0x1ff))
+#define VMX_MISC_MAX_MSR_LIST(v) (512u * (1u + (unsigned)(((v) >> 25) & 7)))
+
+/* Pin-based VM-execution controls */
+#define PIN_EXTINT_EXITING BIT(0)
+#define PIN_NMI_EXITING BIT(3)
+#define PIN_VIRTUAL_NMIS BIT(5)
+#define PIN_PREEMPTION_TIMER BIT(6)
+#define PIN_POSTED_INTERRUPTS BIT(7)
+
+/* Primary processor-based VM-execution controls */
+#define PROC_INTR_WINDOW_EXITING BIT(2)
+#define PROC_TSC_OFFSETTING BIT(3)
+#define PROC_HLT_EXITING BIT(7)
+#define PROC_INVLPG_EXITING BIT(9)
+#define PROC_MWAIT_EXITING BIT(10)
+#define PROC_RDPMC_EXITING BIT(11)
+#define PROC_RDTSC_EXITING BIT(12)
+#define PROC_CR3_LOAD_EXITING BIT(15)
+#define PROC_CR3_STORE_EXITING BIT(16)
+#define PROC_CR8_LOAD_EXITING BIT(19)
+#define PROC_CR8_STORE_EXITING BIT(20)
+#define PROC_TPR_SHADOW BIT(21)
+#define PROC_NMI_WINDOW_EXITING BIT(22)
+#define PROC_MOV_DR_EXITING BIT(23)
+#define PROC_UNCOND_IO_EXITING BIT(24)
+#define PROC_USE_IO_BITMAPS BIT(25)
+#define PROC_MONITOR_TRAP_FLAG BIT(27)
+#define PROC_USE_MSR_BITMAPS BIT(28)
+#define PROC_MONITOR_EXITING BIT(29)
+#define PROC_PAUSE_EXITING BIT(30)
+#define PROC_SECONDARY_CONTROLS BIT(31)
+
+/* Secondary processor-based VM-execution controls */
+#define PROC2_VIRTUALIZE_APIC BIT(0)
+#define PROC2_EPT BIT(1)
+#define PROC2_DESC_TABLE_EXITING BIT(2)
+#define PROC2_RDTSCP BIT(3)
+#define PROC2_VIRTUALIZE_X2APIC BIT(4)
+#define PROC2_VPID BIT(5)
+#define PROC2_WBINVD_EXITING BIT(6)
+#define PROC2_UNRESTRICTED_GUEST BIT(7)
+#define PROC2_APIC_REGISTER_VIRT BIT(8)
+#define PROC2_VIRTUAL_INTR_DELIVERY BIT(9)
+#define PROC2_PAUSE_LOOP_EXITING BIT(10)
+#define PROC2_RDRAND_EXITING BIT(11)
+#define PROC2_INVPCID BIT(12)
+#define PROC2_VMFUNC BIT(13)
+#define PROC2_VMCS_SHADOWING BIT(14)
+#define PROC2_RDSEED_EXITING BIT(16)
+#define PROC2_PML BIT(17)
+#define PROC2_EPT_VIOLATION_VE BIT(18)
+#define PROC2_XSAVES BIT(20)
+#define PROC2_TSC_SCALING BIT(25)
+
+/* VM-exit controls */
+#define EXIT_SAVE_DEBUG_CTLS BIT(2)
+#define EXIT_HOST_ADDR_SPACE_SIZE BIT(9)
+#define EXIT_LOAD_PERF_GLOBAL BIT(12)
+#define EXIT_ACK_INTR_ON_EXIT BIT(15)
+#define EXIT_SAVE_PAT BIT(18)
+#define EXIT_LOAD_PAT BIT(19)
+#define EXIT_SAVE_EFER BIT(20)
+#define EXIT_LOAD_EFER BIT(21)
+#define EXIT_SAVE_PREEMPT_TIMER BIT(22)
+
+/* VM-entry controls */
+#define ENTRY_LOAD_DEBUG_CTLS BIT(2)
+#define ENTRY_IA32E_MODE_GUEST BIT(9)
+#define ENTRY_LOAD_PERF_GLOBAL BIT(13)
+#define ENTRY_LOAD_PAT BIT(14)
+#define ENTRY_LOAD_EFER BIT(15)
+
+/* IA32_VMX_EPT_VPID_CAP (A.10) */
+#define EPT_CAP_EXEC_ONLY BIT(0)
+#define EPT_CAP_WALK_4 BIT(6)
+#define EPT_CAP_WALK_5 BIT(7)
+#define EPT_CAP_UC BIT(8)
+#define EPT_CAP_WB BIT(14)
+#define EPT_CAP_2M BIT(16)
+#define EPT_CAP_1G BIT(17)
+#define EPT_CAP_INVEPT BIT(20)
+#define EPT_CAP_AD BIT(21)
+#define EPT_CAP_ADV_EXIT_INFO BIT(22)
+#define EPT_CAP_INVEPT_SINGLE BIT(25)
+#define EPT_CAP_INVEPT_ALL BIT(26)
+#define VPID_CAP_INVVPID BIT(32)
+#define VPID_CAP_INVVPID_ADDR BIT(40)
+#define VPID_CAP_INVVPID_SINGLE BIT(41)
+#define VPID_CAP_INVVPID_ALL BIT(42)
+#define VPID_CAP_INVVPID_SINGLE_NONGLOBAL BIT(43)
+
+#endif
