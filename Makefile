@@ -93,7 +93,8 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/test/unit/%,$(UNIT_SRCS))
 
 $(BUILD)/test/unit/%: $(BUILD)/test/tests/unit/%.o $(TEST_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(TEST_CFLAGS) $< $(TEST_LIB) -lcmocka -lm -o $@
+	@echo "  LINK    $@"
+	@$(CC) $(TEST_CFLAGS) $< $(TEST_LIB) -lcmocka -lm -o $@
 
 unit: $(UNIT_BINS)
 	@scripts/run-unit.sh $(UNIT_BINS)

@@ -18,6 +18,16 @@ static void add_info_range(struct boot_info *bi, uint64_t start, uint64_t len)
 	}
 }
 
+/* A string the loader placed somewhere in memory (multiboot1 does): reserve it with its NUL. */
+static const char *mb1_string(struct boot_info *bi, uint64_t paddr, phys_to_ptr_fn p2v)
+{
+	const char *str = paddr ? p2v(paddr) : 0;
+
+	if (str)
+		add_info_range(bi, paddr, strlen(str) + 1);
+	return str;
+}
+
 static void add_module(struct boot_info *bi, uint64_t start, uint64_t end, const char *cmdline)
 {
 	if (bi->nmodules == BOOTINFO_MAX_MODULES) {
@@ -104,9 +114,9 @@ static int parse_mb1(struct boot_info *bi, struct memmap *map, uint64_t info_pad
 	bi->loader = "multiboot1";
 	add_info_range(bi, info_paddr, sizeof(*mbi));
 	if (mbi->flags & MB1_INFO_CMDLINE)
-		bi->cmdline = p2v(mbi->cmdline);
+		bi->cmdline = mb1_string(bi, mbi->cmdline, p2v);
 	if (mbi->flags & MB1_INFO_LOADER_NAME)
-		bi->loader_name = p2v(mbi->boot_loader_name);
+		bi->loader_name = mb1_string(bi, mbi->boot_loader_name, p2v);
 	if (mbi->flags & MB1_INFO_MODS) {
 		const struct mb1_module *mods = p2v(mbi->mods_addr);
 		if (!mods || mbi->mods_count > 1024)
@@ -115,7 +125,7 @@ static int parse_mb1(struct boot_info *bi, struct memmap *map, uint64_t info_pad
 		for (uint32_t i = 0; i < mbi->mods_count; i++) {
 			if (mods[i].mod_end < mods[i].mod_start)
 				return -EINVAL;
-			add_module(bi, mods[i].mod_start, mods[i].mod_end, mods[i].string ? p2v(mods[i].string) : 0);
+			add_module(bi, mods[i].mod_start, mods[i].mod_end, mb1_string(bi, mods[i].string, p2v));
 		}
 	}
 	if (!(mbi->flags & MB1_INFO_MMAP))

@@ -11,7 +11,7 @@
 #include "mm/memmap.h"
 
 #define BOOTINFO_MAX_MODULES 32
-#define BOOTINFO_MAX_RANGES 8
+#define BOOTINFO_MAX_RANGES (8 + BOOTINFO_MAX_MODULES) /* info, map, module list, every string */
 
 struct boot_module {
 	uint64_t start, end; /* physical, [start, end) */

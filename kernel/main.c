@@ -32,7 +32,7 @@ static void run_test_hook(const char *cmdline)
 		return;
 	printk("test hook: %s\n", what);
 	if (!strcmp(what, "fault"))
-		*(volatile uint64_t *)0xdead00000000ULL = 0x5a5a; /* unmapped: #PF with CR2 = this address */
+		*(volatile uint64_t *)0xdead000000ULL = 0x5a5a; /* canonical, never mapped: #PF with CR2 = this address */
 	else if (!strcmp(what, "ud"))
 		__asm__ volatile("ud2");
 	else

@@ -111,8 +111,8 @@ static void append_region(struct memmap *m, uint64_t base, uint64_t end, uint32_
 
 unsigned memmap_build(struct memmap *m)
 {
-	/* Every raw entry adds two boundaries; the end of an entry reaching 2^64 is stored as 0 - 1 + 1, so keep
-	 * ends as "last byte" to stay inside 64 bits. */
+	/* Every raw entry adds two boundaries: its base and the byte after its end.  An entry that reaches 2^64 has
+	 * no representable end, so it adds only its base and the final interval runs to the top. */
 	static uint64_t bounds[2 * MEMMAP_MAX_RAW];
 	unsigned nb = 0;
 
@@ -136,7 +136,7 @@ unsigned memmap_build(struct memmap *m)
 		if (b + 1 == nb && type == 0)
 			break; /* the open interval after the last end is a hole */
 		if (type)
-			append_region(m, lo, hi_last == UINT64_MAX ? UINT64_MAX & PAGE_MASK : hi_last + 1, type);
+			append_region(m, lo, hi_last == UINT64_MAX ? UINT64_MAX : hi_last + 1, type); /* 2^64 - 1 stands for 2^64 */
 	}
 	return m->n;
 }

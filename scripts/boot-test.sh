@@ -4,17 +4,21 @@
 #
 #   scripts/boot-test.sh --emulator bochs|qemu --iso ISO --log LOG [--timeout SECONDS] [--megs N]
 #                        [--expect REGEX]... [--reject REGEX]... [--done REGEX] [--cpu MODEL]
+#   scripts/boot-test.sh --emulator qemu --kernel ELF [--append CMDLINE] [--qemu-args "ARGS"] --log LOG ...
 #
 # Passes when every --expect pattern has appeared and the --done pattern (default: the first "halted:" line) has
 # appeared; fails at once on any --reject pattern, on timeout, or if the emulator dies first.
 set -uo pipefail
 
-emulator=bochs iso= log= timeout=120 megs=512 cpu=corei7_icelake_u done_re='\[ballast\] halted:'
+emulator=bochs iso= kernel= append= qemu_args= log= timeout=120 megs=512 cpu=corei7_icelake_u done_re='\[ballast\] halted:'
 expects=() rejects=()
 while [ $# -gt 0 ]; do
   case $1 in
     --emulator) emulator=$2; shift 2 ;;
     --iso) iso=$2; shift 2 ;;
+    --kernel) kernel=$2; shift 2 ;;
+    --append) append=$2; shift 2 ;;
+    --qemu-args) qemu_args=$2; shift 2 ;;
     --log) log=$2; shift 2 ;;
     --timeout) timeout=$2; shift 2 ;;
     --megs) megs=$2; shift 2 ;;
@@ -25,8 +29,9 @@ while [ $# -gt 0 ]; do
     *) echo "boot-test: unknown argument $1" >&2; exit 2 ;;
   esac
 done
-[ -n "$iso" ] && [ -n "$log" ] || { echo "boot-test: --iso and --log are required" >&2; exit 2; }
-[ -f "$iso" ] || { echo "boot-test: no image $iso" >&2; exit 2; }
+[ -n "$iso$kernel" ] && [ -n "$log" ] || { echo "boot-test: --iso or --kernel, and --log, are required" >&2; exit 2; }
+image=${iso:-$kernel}
+[ -f "$image" ] || { echo "boot-test: no image $image" >&2; exit 2; }
 
 here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$(dirname "$log")"
@@ -43,8 +48,10 @@ case $emulator in
     bochs -q -f "$rc" -rc "$log.bochs-cmds" < /dev/null > "$emu_log.stdout" 2>&1 &
     ;;
   qemu)
-    qemu-system-x86_64 -cdrom "$iso" -m "$megs" -display none -serial file:"$log" -no-reboot \
-      -monitor none > "$emu_log" 2>&1 &
+    if [ -n "$iso" ]; then boot=(-cdrom "$iso"); else boot=(-kernel "$kernel" -append "$append"); fi
+    # shellcheck disable=SC2086 # qemu_args is a list of words on purpose
+    qemu-system-x86_64 "${boot[@]}" -m "$megs" -display none -serial file:"$log" -no-reboot \
+      -monitor none $qemu_args > "$emu_log" 2>&1 &
     ;;
   *) echo "boot-test: unknown emulator $emulator" >&2; exit 2 ;;
 esac
@@ -68,7 +75,7 @@ while :; do
   sleep 0.5
 done
 elapsed=$(( $(date +%s) - start ))
-echo "boot-test [$emulator $(basename "$iso")]: $result (${elapsed}s, log $log)"
+echo "boot-test [$emulator $(basename "$image")${append:+ $append}${qemu_args:+ $qemu_args}]: $result (${elapsed}s, log $log)"
 if [ "$result" != PASS ]; then
   echo "---- last lines of the serial log ----"; tail -n 40 "$log" | tr -d '\r'
   if [ -f "$emu_log" ]; then echo "---- emulator log (PANIC/ERROR lines) ----"; grep -aE 'PANIC|ERROR|>>' "$emu_log" | tail -20; fi

@@ -44,7 +44,7 @@ void vmx_caps_decode(struct vmx_caps *c, const struct vmx_msrs *m)
 	c->cr4_fixed1 = m->cr4_fixed1;
 }
 
-static const char *yn(bool b) { return b ? "yes" : "no"; }
+static const char *yes_no(bool b) { return b ? "yes" : "no"; }
 
 void vmx_caps_report(const struct vmx_caps *c, void (*emit)(const char *line))
 {
@@ -53,34 +53,34 @@ void vmx_caps_report(const struct vmx_caps *c, void (*emit)(const char *line))
 	bool ept = vmx_ctl_can_set(&c->proc2, PROC2_EPT), vpid = vmx_ctl_can_set(&c->proc2, PROC2_VPID);
 
 	fmt_snprintf(line, sizeof(line), "vmx: VMCS revision 0x%x, region %u bytes, memory type %s, true controls %s",
-		     c->revision, c->vmcs_size, c->vmcs_memtype == VMX_MEMTYPE_WB ? "WB" : "UC", yn(c->true_ctls));
+		     c->revision, c->vmcs_size, c->vmcs_memtype == VMX_MEMTYPE_WB ? "WB" : "UC", yes_no(c->true_ctls));
 	emit(line);
-	fmt_snprintf(line, sizeof(line), "vmx: EPT %s (%s%s%s%s%s, A/D bits %s, INVEPT%s%s)", yn(ept),
+	fmt_snprintf(line, sizeof(line), "vmx: EPT %s (%s%s%s%s%s, A/D bits %s, INVEPT%s%s)", yes_no(ept),
 		     e & EPT_CAP_WALK_4 ? "4-level" : "no 4-level walk", e & EPT_CAP_WALK_5 ? ", 5-level" : "",
 		     e & EPT_CAP_WB ? ", WB" : "", e & EPT_CAP_2M ? ", 2M pages" : "", e & EPT_CAP_1G ? ", 1G pages" : "",
-		     yn(e & EPT_CAP_AD), e & EPT_CAP_INVEPT_SINGLE ? " single" : "",
+		     yes_no(e & EPT_CAP_AD), e & EPT_CAP_INVEPT_SINGLE ? " single" : "",
 		     e & EPT_CAP_INVEPT_ALL ? " all" : "");
 	emit(line);
-	fmt_snprintf(line, sizeof(line), "vmx: VPID %s (INVVPID%s%s%s)", yn(vpid),
+	fmt_snprintf(line, sizeof(line), "vmx: VPID %s (INVVPID%s%s%s)", yes_no(vpid),
 		     e & VPID_CAP_INVVPID_ADDR ? " address" : "", e & VPID_CAP_INVVPID_SINGLE ? " single" : "",
 		     e & VPID_CAP_INVVPID_ALL ? " all" : "");
 	emit(line);
 	fmt_snprintf(line, sizeof(line),
 		     "vmx: unrestricted guest %s, preemption timer %s (1 tick = 2^%u TSC cycles), HLT activity state %s",
-		     yn(vmx_ctl_can_set(&c->proc2, PROC2_UNRESTRICTED_GUEST)),
-		     yn(vmx_ctl_can_set(&c->pin, PIN_PREEMPTION_TIMER)), c->preempt_timer_rate, yn(c->activity_hlt));
+		     yes_no(vmx_ctl_can_set(&c->proc2, PROC2_UNRESTRICTED_GUEST)),
+		     yes_no(vmx_ctl_can_set(&c->pin, PIN_PREEMPTION_TIMER)), c->preempt_timer_rate, yes_no(c->activity_hlt));
 	emit(line);
 	fmt_snprintf(line, sizeof(line), "vmx: I/O bitmaps %s, MSR bitmaps %s, virtual NMIs %s, PML %s, #VE %s, VMFUNC %s",
-		     yn(vmx_ctl_can_set(&c->proc, PROC_USE_IO_BITMAPS)),
-		     yn(vmx_ctl_can_set(&c->proc, PROC_USE_MSR_BITMAPS)), yn(vmx_ctl_can_set(&c->pin, PIN_VIRTUAL_NMIS)),
-		     yn(vmx_ctl_can_set(&c->proc2, PROC2_PML)), yn(vmx_ctl_can_set(&c->proc2, PROC2_EPT_VIOLATION_VE)),
-		     yn(vmx_ctl_can_set(&c->proc2, PROC2_VMFUNC)));
+		     yes_no(vmx_ctl_can_set(&c->proc, PROC_USE_IO_BITMAPS)),
+		     yes_no(vmx_ctl_can_set(&c->proc, PROC_USE_MSR_BITMAPS)), yes_no(vmx_ctl_can_set(&c->pin, PIN_VIRTUAL_NMIS)),
+		     yes_no(vmx_ctl_can_set(&c->proc2, PROC2_PML)), yes_no(vmx_ctl_can_set(&c->proc2, PROC2_EPT_VIOLATION_VE)),
+		     yes_no(vmx_ctl_can_set(&c->proc2, PROC2_VMFUNC)));
 	emit(line);
 	fmt_snprintf(line, sizeof(line),
 		     "vmx: APIC virtualization %s, posted interrupts %s, load/save EFER %s/%s, load PAT %s, MSR list max %u",
-		     yn(vmx_ctl_can_set(&c->proc2, PROC2_VIRTUALIZE_APIC)),
-		     yn(vmx_ctl_can_set(&c->pin, PIN_POSTED_INTERRUPTS)), yn(vmx_ctl_can_set(&c->entry, ENTRY_LOAD_EFER)),
-		     yn(vmx_ctl_can_set(&c->exit, EXIT_SAVE_EFER)), yn(vmx_ctl_can_set(&c->entry, ENTRY_LOAD_PAT)),
+		     yes_no(vmx_ctl_can_set(&c->proc2, PROC2_VIRTUALIZE_APIC)),
+		     yes_no(vmx_ctl_can_set(&c->pin, PIN_POSTED_INTERRUPTS)), yes_no(vmx_ctl_can_set(&c->entry, ENTRY_LOAD_EFER)),
+		     yes_no(vmx_ctl_can_set(&c->exit, EXIT_SAVE_EFER)), yes_no(vmx_ctl_can_set(&c->entry, ENTRY_LOAD_PAT)),
 		     c->max_msr_list);
 	emit(line);
 }

@@ -68,9 +68,10 @@ void irq_register(uint8_t vector, irq_handler_t handler)
 
 static void page_fault_detail(uint64_t err)
 {
-	printk("  #PF: %s %s in %s mode%s%s\n", err & 1 ? "protection violation on" : "not-present page at",
+	/* Error code bits: SDM Vol. 3A §4.7 */
+	printk("  #PF: %s %s in %s mode%s\n", err & 1 ? "protection violation on" : "not-present page at",
 	       err & 2 ? "write" : (err & 16) ? "instruction fetch" : "read", err & 4 ? "user" : "supervisor",
-	       err & 8 ? ", reserved bit set" : "", "");
+	       err & 8 ? ", reserved bit set" : "");
 }
 
 static __noreturn void exception_report(struct trap_frame *f)

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Boot tests: the hypervisor image in Bochs (VT-x with EPT) and in QEMU's TCG (no VT-x), and deliberate failures.
+# Each checks the serial console; all run even if one fails, and the summary line counts them.
+set -u
+cd "$(dirname "$0")/../.."
+bt=scripts/boot-test.sh
+logs=build/logs
+passed=0 failed=0
+check() { if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi; }
+
+# 1. Bochs, VT-x CPU model: banner, memory map, frame totals, decoded capabilities, clean halt.
+check $bt --emulator bochs --iso build/ballast.iso --log $logs/boot-bochs.log --timeout 180 \
+  --expect 'ballast [0-9.]+: type-1 micro-hypervisor' --expect 'booted by multiboot2' \
+  --expect 'memory map \(multiboot2' --expect 'usable' \
+  --expect 'memory: total [0-9]+ MiB.* free [0-9]+ MiB \([0-9]+ frames\)' \
+  --expect 'vmx: VT-x present' --expect 'vmx: VMCS revision 0x[0-9a-f]+, region 4096 bytes' \
+  --expect 'vmx: EPT yes \(4-level, WB' --expect 'vmx: VPID yes' --expect 'unrestricted guest yes, preemption timer yes' \
+  --expect 'vmx: all required VT-x features present' \
+  --reject 'EXCEPTION|PANIC' --done '\[ballast\] halted: no guests to run yet'
+
+# 2. QEMU TCG from the same ISO: one clear "no VT-x" line and a clean halt.
+check $bt --emulator qemu --iso build/ballast.iso --log $logs/boot-qemu-novmx.log --timeout 60 \
+  --expect 'vmx: no VT-x: this [A-Za-z]+ CPU does not report VMX' --expect 'memory: total' \
+  --reject 'EXCEPTION|PANIC' --done '\[ballast\] halted: no usable VT-x'
+
+# 3. A deliberate page fault (test hook) prints a full exception report, in Bochs from the ISO...
+check $bt --emulator bochs --iso build/ballast-fault.iso --log $logs/boot-bochs-fault.log --timeout 180 \
+  --expect 'test hook: fault' --expect 'EXCEPTION 14 \(#PF page fault\) error=0x2' \
+  --expect 'RIP=[0-9a-f]{16} CS=0008' --expect 'CR2=000000dead000000' \
+  --expect '#PF: not-present page at write in supervisor mode' \
+  --expect 'RAX=[0-9a-f]{16} RBX=' --expect 'R12=[0-9a-f]{16}' --expect 'call trace: [0-9a-f]+' \
+  --expect 'PANIC: unhandled exception 14 in the hypervisor' --done '\[ballast\] halted: panic'
+
+# 4. ...and an invalid opcode through the multiboot1 path (qemu -kernel).
+check $bt --emulator qemu --kernel build/ballast.elf --append 'test=ud' --log $logs/boot-qemu-ud.log --timeout 60 \
+  --expect 'booted by multiboot1' --expect 'EXCEPTION 6 \(#UD invalid opcode\)' --expect 'RIP=' \
+  --done '\[ballast\] halted: panic'
+
+# 5. A CPU without long mode gets a one-line explanation from the 32-bit entry.
+check $bt --emulator qemu --kernel build/ballast.elf --qemu-args '-cpu qemu32' --log $logs/boot-qemu-nolm.log \
+  --timeout 60 --done 'no 64-bit long mode; ballast needs an x86-64 CPU'
+
+echo "boot tests: $passed passed, $failed failed"
+[ "$failed" = 0 ]
