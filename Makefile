@@ -23,12 +23,13 @@ KCFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -Wstric
 KLDFLAGS := -nostdlib -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments -T boot/linker.ld
 
 # Sources shared by the hypervisor and the host builds (pure C, no hardware).
-SHARED_SRCS := lib/format.c lib/errno.c lib/cmdline.c mm/memmap.c mm/frame_alloc.c kernel/bootinfo.c vmx/vmx_caps_decode.c
+SHARED_SRCS := lib/format.c lib/errno.c lib/cmdline.c mm/memmap.c mm/frame_alloc.c kernel/bootinfo.c \
+               vmx/vmx_caps_decode.c loader/linux_image.c
 # The memory-manager core adds its files here (MM_CORE_SRCS); the simulator and benchmarks add their own targets.
 -include mm/core.mk
 SHARED_SRCS += $(MM_CORE_SRCS)
 
-KERNEL_SRCS := $(filter-out $(SHARED_SRCS),$(wildcard kernel/*.c arch/x86_64/*.c drivers/*.c vmx/*.c)) lib/string.c
+KERNEL_SRCS := $(filter-out $(SHARED_SRCS),$(wildcard kernel/*.c arch/x86_64/*.c drivers/*.c vmx/*.c vdev/*.c loader/*.c)) lib/string.c
 KERNEL_ASM  := $(wildcard boot/*.asm arch/x86_64/*.asm vmx/*.asm)
 KOBJS := $(patsubst %.c,$(BUILD)/k/%.o,$(KERNEL_SRCS) $(SHARED_SRCS)) \
          $(patsubst %.asm,$(BUILD)/k/%.o,$(KERNEL_ASM))
@@ -56,6 +57,19 @@ $(BUILD)/ballast.elf: $(KOBJS) boot/linker.ld
 ISO_EXTRA ?=
 $(BUILD)/ballast.iso: $(BUILD)/ballast.elf scripts/mkiso.sh $(ISO_EXTRA)
 	scripts/mkiso.sh $@ $(BUILD)/ballast.elf $(ISO_EXTRA)
+
+# Tiny test guests (tests/guests/*.asm): 64-bit ELF images ballast loads like a vmlinux.
+$(BUILD)/tests/guests/%.elf: tests/guests/%.asm tests/guests/guest.ld
+	@mkdir -p $(@D)
+	@echo "  GUEST   $@"
+	@$(NASM) -f elf64 $< -o $(@:.elf=.o)
+	@$(LD) -nostdlib -z noexecstack --no-warn-rwx-segments -T tests/guests/guest.ld $(@:.elf=.o) -o $@
+
+# One ISO per edge case: the guest's command line picks the case.
+EDGE_CASES := basic oob triple badio
+$(BUILD)/edge-%.iso: $(BUILD)/ballast.elf $(BUILD)/tests/guests/edge.elf scripts/mkiso.sh
+	BALLAST_CMDLINE="vm.mem=64" scripts/mkiso.sh $@ $(BUILD)/ballast.elf "$(BUILD)/tests/guests/edge.elf=kernel case=$*"
+EDGE_ISOS := $(patsubst %,$(BUILD)/edge-%.iso,$(EDGE_CASES))
 
 # An image whose boot triggers a deliberate exception (the exception-report test).
 $(BUILD)/ballast-fault.iso: $(BUILD)/ballast.elf scripts/mkiso.sh
@@ -105,7 +119,7 @@ unit: $(UNIT_BINS)
 # ---------------------------------------------------------------------------------------------------------------
 # Emulator tests.  Each boots an image with a time limit and checks the serial log (scripts/boot-test.sh).
 # ---------------------------------------------------------------------------------------------------------------
-boot-test: $(BUILD)/ballast.iso $(BUILD)/ballast-fault.iso
+boot-test: $(BUILD)/ballast.iso $(BUILD)/ballast-fault.iso $(EDGE_ISOS)
 	tests/boot/run-all.sh
 
 test: unit boot-test $(TEST_EXTRA)

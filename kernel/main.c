@@ -8,7 +8,10 @@
 #include "arch/x86_64/desc.h"
 #include "arch/x86_64/paging.h"
 #include <ballast/string.h>
+#include "arch/x86_64/tsc.h"
+#include "drivers/i8259.h"
 #include "kernel/bootinfo.h"
+#include "kernel/guests.h"
 #include "kernel/memory.h"
 #include "kernel/panic.h"
 #include "kernel/printk.h"
@@ -45,6 +48,7 @@ void kmain(uint32_t magic, uint64_t info)
 	printk("ballast " BALLAST_VERSION ": type-1 micro-hypervisor for Linux guests (VT-x, EPT)\n");
 	gdt_init();
 	idt_init();
+	i8259_init_masked();
 
 	int err = bootinfo_parse(&boot_info, &machine_map, magic, info, identity);
 	if (err)
@@ -67,6 +71,13 @@ void kmain(uint32_t magic, uint64_t info)
 
 	if (vmx_detect() < 0)
 		hypervisor_halt("no usable VT-x");
+	tsc_calibrate();
+	printk("tsc: %llu.%03llu MHz (measured against the PIT)\n", (unsigned long long)(tsc_hz / 1000000),
+	       (unsigned long long)(tsc_hz / 1000 % 1000));
+	if (vmx_cpu_enable() < 0)
+		hypervisor_halt("cannot enter VMX operation");
 	printk("boot complete\n");
-	hypervisor_halt("no guests to run yet");
+	int clean = guests_run(&boot_info);
+	printk("guests: %d stopped cleanly\n", clean);
+	hypervisor_halt(boot_info.nmodules ? "all guests stopped" : "no guests to run yet");
 }

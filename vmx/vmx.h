@@ -8,5 +8,7 @@ extern struct vmx_caps vmx_caps;
 
 /* Check CPUID, firmware enablement and capabilities, print the summary.  0, or -ENOTSUP with the reason printed. */
 int vmx_detect(void);
+/* Enter VMX root operation on this CPU (VMXON); after vmx_detect() succeeded. */
+int vmx_cpu_enable(void);
 
 #endif

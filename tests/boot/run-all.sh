@@ -40,5 +40,23 @@ check $bt --emulator qemu --kernel build/ballast.elf --append 'test=ud' --log $l
 check $bt --emulator qemu --kernel build/ballast.elf --qemu-args '-cpu qemu32' --log $logs/boot-qemu-nolm.log \
   --timeout 60 --done 'no 64-bit long mode; ballast needs an x86-64 CPU'
 
+# 6. Tiny test guests under VMX: edge cases a Linux boot does not reach.  The hypervisor must survive each one.
+check $bt --emulator bochs --iso build/edge-basic.iso --log $logs/edge-basic.log --timeout 120 \
+  --expect 'read of unknown MSR 0x12345678: #GP' --expect '\[vm1\] edge: unknown MSR read raised #GP in the guest' \
+  --expect '\[vm1\] edge: CPUID 0x40000000 signature BallastHVBHV' --expect '\[vm1\] edge: VMCALL version 1' \
+  --expect 'vm vm1: stopped: halted with interrupts disabled' --expect 'guests: 1 stopped cleanly' \
+  --reject 'FAIL|EXCEPTION|PANIC' --done '\[ballast\] halted: all guests stopped'
+check $bt --emulator bochs --iso build/edge-oob.iso --log $logs/edge-oob.log --timeout 120 \
+  --expect 'vm vm1: read at guest-physical 0xc0000000 outside its 64 MiB of RAM' \
+  --expect 'vm vm1: stopped: access outside guest memory' --expect 'vm vm1: released [0-9]+ guest pages' \
+  --reject 'FAIL|EXCEPTION|PANIC' --done '\[ballast\] halted: all guests stopped'
+check $bt --emulator bochs --iso build/edge-triple.iso --log $logs/edge-triple.log --timeout 120 \
+  --expect 'vm vm1: triple fault: exit reason 2' --expect 'vm vm1: RIP=[0-9a-f]{16}' \
+  --expect 'vm vm1: stopped: triple fault' --expect 'vm vm1: released [0-9]+ guest pages' \
+  --reject 'FAIL|EXCEPTION|PANIC' --done '\[ballast\] halted: all guests stopped'
+check $bt --emulator bochs --iso build/edge-badio.iso --log $logs/edge-badio.log --timeout 120 \
+  --expect 'vm vm1: string I/O \(INS/OUTS\) is not supported' --expect 'vm vm1: stopped: string I/O' \
+  --reject 'FAIL|EXCEPTION|PANIC' --done '\[ballast\] halted: all guests stopped'
+
 echo "boot tests: $passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -1,0 +1,10 @@
+/* Starting the guests the boot modules describe, and running them until they stop. */
+#ifndef KERNEL_GUESTS_H
+#define KERNEL_GUESTS_H
+
+#include "kernel/bootinfo.h"
+
+/* Returns the number of VMs that stopped cleanly; prints a summary line for the boot tests. */
+int guests_run(const struct boot_info *bi);
+
+#endif

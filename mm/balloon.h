@@ -1,0 +1,33 @@
+/*
+ * Hypervisor-side state of one VM's balloon (paper §3.2, SPEC §2.3).  The guest driver polls mm_balloon_target()
+ * once a second and reports pages with mm_balloon_lock()/mm_balloon_unlock() (include/uapi carries the hypercall);
+ * ballooned PPNs are pmap entries in state BALLOONED, so the balloon's size is the pmap's count of them.
+ *
+ * Free page reporting (as Linux's virtio-balloon VIRTIO_BALLOON_F_REPORTING): the driver may also report pages its
+ * guest has freed; their machine pages go back to the pool at once and the PPNs stay the guest's.  Without it a
+ * guest that frees memory keeps it backed until memory pressure balloons it away.
+ *
+ * Distrust: a balloon is only as good as the guest driver behind it.  It is distrusted (and the VM is reclaimed by
+ * swapping instead) when it never connected while a target was set, when it lags its target without progress for
+ * balloon_grace_ms, or when the guest touches more than balloon_touch_limit of the pages it gave away.  Distrust
+ * lasts until the driver connects again.
+ */
+#ifndef MM_BALLOON_H
+#define MM_BALLOON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define MM_BALLOON_BATCH 512 /* PPNs per lock/unlock call (as VMware's driver batches) */
+
+struct balloon {
+	bool connected;		   /* the guest driver has said hello */
+	bool distrusted;	   /* reclaim this VM by swapping, not ballooning */
+	uint64_t target;	   /* pages the hypervisor wants in the balloon (what the guest polls) */
+	uint64_t touched;	   /* ballooned pages the guest accessed anyway since it connected */
+	uint64_t last_size;	   /* size at the previous progress check */
+	uint64_t last_progress_ms; /* when the balloon last met or moved toward its target */
+	uint64_t nlocked, nunlocked, nreported, nrefused; /* counters of PPNs / refused calls */
+};
+
+#endif

@@ -1,0 +1,111 @@
+/*
+ * EPT violations (SPEC §2.1-2.7): what a guest access to a page the EPT does not (fully) map means, by pmap state.
+ *
+ *   UNBACKED   first touch: back lazily with a zeroed machine page (paper §2)
+ *   PRIVATE    armed for sampling (count the touch) or a stale EPT entry: map it again
+ *   SHARED     read: map read-only; write: break copy-on-write (paper §4.1)
+ *   BALLOONED  the guest touched a page its balloon gave away: back it, count it against the balloon (paper §3.2)
+ *   SWAPPED    read the page back from its slot (paper §3.3)
+ *   RESERVED   the hypervisor's page: -EPERM, the caller emulates the access
+ */
+#include <ballast/errno.h>
+#include <ballast/string.h>
+#include "mm/mm_internal.h"
+
+/* Back ppn with a fresh zeroed private page. */
+static int back_zeroed(struct mm *mm, struct mm_vm *vm, ppn_t ppn)
+{
+	uint32_t idx;
+
+	if (vm->blocked) /* low state: a VM above its target waits until reclamation catches up */
+		return -EBUSY;
+	idx = vm_alloc_private(mm, vm, ppn);
+	if (idx == MPOOL_NONE)
+		return -ENOMEM;
+	memset(mpage_ptr(mm, idx), 0, PAGE_SIZE); /* never leak another owner's data */
+	pmap_set(&vm->pmap, ppn, pte_make(PS_PRIVATE, idx));
+	vm_map_entry(mm, vm, ppn);
+	vm->stat.zero_fills++;
+	return 0;
+}
+
+/* A write to a shared page: take a private copy, or take the page itself if this is the last reference. */
+static int cow_break(struct mm *mm, struct mm_vm *vm, ppn_t ppn)
+{
+	pte_t e = pmap_get(&vm->pmap, ppn);
+	uint32_t idx = pte_obj(e), f = mpool_page(&mm->pool, idx)->link, copy;
+
+	MM_ASSERT(!pte_sampled(e));
+	if (share_count(&mm->share, f) == 1) { /* sole user: no copy, just make it writable again */
+		share_put(&mm->share, f);
+		share_remove(&mm->share, f);
+		mpool_retag(&mm->pool, idx, MP_VM, vm->id, (uint32_t)ppn.v);
+		pmap_set(&vm->pmap, ppn, pte_make(PS_PRIVATE, idx));
+		vm_map_entry(mm, vm, ppn);
+		vm->stat.cow_reuse++;
+		return 0;
+	}
+	if (vm->blocked)
+		return -EBUSY;
+	copy = vm_alloc_private(mm, vm, ppn);
+	if (copy == MPOOL_NONE)
+		return -ENOMEM;
+	memcpy(mpage_ptr(mm, copy), mpage_ptr(mm, idx), PAGE_SIZE);
+	share_put(&mm->share, f); /* count >= 2 before, so the shared page stays */
+	pmap_set(&vm->pmap, ppn, pte_make(PS_PRIVATE, copy));
+	vm_map_entry(mm, vm, ppn); /* replaces the read-only mapping */
+	vm->stat.cow_breaks++;
+	return 0;
+}
+
+static int fault_locked(struct mm *mm, struct mm_vm *vm, ppn_t ppn, bool write)
+{
+	pte_t e;
+	int rc;
+
+	if (!pmap_in_range(&vm->pmap, ppn))
+		return -EFAULT;
+	vm->stat.faults++;
+	e = pmap_get(&vm->pmap, ppn);
+	if (pte_sampled(e)) { /* an armed sample: the access is what we wanted to see */
+		sample_touched(mm, vm, ppn);
+		e = pmap_get(&vm->pmap, ppn);
+	}
+	switch (pte_state(e)) {
+	case PS_UNBACKED:
+		return back_zeroed(mm, vm, ppn);
+	case PS_PRIVATE:
+		vm_map_entry(mm, vm, ppn);
+		return 0;
+	case PS_SHARED:
+		if (!write) {
+			vm_map_entry(mm, vm, ppn);
+			return 0;
+		}
+		return cow_break(mm, vm, ppn);
+	case PS_BALLOONED:
+		rc = back_zeroed(mm, vm, ppn);
+		if (rc == 0)
+			balloon_page_touched(mm, vm);
+		return rc;
+	case PS_SWAPPED:
+		if (vm->blocked)
+			return -EBUSY;
+		return swap_in(mm, vm, ppn);
+	case PS_RESERVED:
+		return -EPERM;
+	default:
+		MM_BUG_ON(1);
+		return -EINVAL;
+	}
+}
+
+int mm_fault(struct mm *mm, struct mm_vm *vm, ppn_t ppn, bool write)
+{
+	int rc;
+
+	mm_lock(&mm->lock);
+	rc = fault_locked(mm, vm, ppn, write);
+	mm_unlock(&mm->lock);
+	return rc;
+}

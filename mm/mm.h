@@ -1,0 +1,173 @@
+/*
+ * ballast's memory manager: the public interface the hypervisor (and the simulator, and the tests) drive.
+ *
+ * One struct mm describes the machine: the pool of machine pages (mpool.h), the global sharing table (share.h),
+ * the swap area (swap.h), the free-memory state (memstate.h) and up to MM_MAX_VMS VMs.  Each struct mm_vm has its
+ * pmap (pmap.h), balloon (balloon.h), active-memory sampler (sample.h), its allocation parameters (min, max,
+ * shares) and the target the policy (policy.h) set for it.
+ *
+ * Who calls what (hypervisor side):
+ *   boot            mm_init() with the machine pages left after the hypervisor's own, and the swap size
+ *   VM start/stop   mm_vm_create() (admission control), mm_vm_destroy()
+ *   EPT violation   mm_fault(): backs, unshares (copy-on-write), swaps in, or counts a sample touch
+ *   balloon calls   mm_balloon_connect(), mm_balloon_target(), mm_balloon_lock(), mm_balloon_unlock()
+ *   timer           mm_tick(now) about every 100 ms - 1 s: scanning, sampling periods, states, targets, swapping
+ *   console         mm_memstat_vm() / mm_memstat_machine() lines (SPEC §3), mm_vm_set_shares()/mm_vm_set_min()
+ *   EPT/VMCS pages  mm_alloc_overhead()/mm_free_overhead(), so the audit covers them too
+ * Every mm_* function here takes mm->lock itself; the module functions behind them expect it held.
+ */
+#ifndef MM_MM_H
+#define MM_MM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <ballast/page.h>
+#include "mm/balloon.h"
+#include "mm/memstate.h"
+#include "mm/mm_env.h"
+#include "mm/mm_ops.h"
+#include "mm/mpool.h"
+#include "mm/pmap.h"
+#include "mm/policy.h"
+#include "mm/rng.h"
+#include "mm/sample.h"
+#include "mm/share.h"
+#include "mm/swap.h"
+#include "mm/tunables.h"
+
+#define MM_MAX_VMS 1024
+#define MM_NAME_LEN 16
+
+struct mm_vm_config {
+	const char *name;   /* printed in memstat lines */
+	uint64_t max_pages; /* guest-physical memory the guest sees */
+	uint64_t min_pages; /* guaranteed machine memory */
+	uint32_t shares;    /* relative importance, 1 .. POLICY_MAX_SHARES */
+	uint16_t salt;	    /* sharing domain under SHARE_SALTED (VMs with equal salts share) */
+};
+
+struct mm_vm {
+	uint16_t id;
+	char name[MM_NAME_LEN];
+	uint64_t max_pages, min_pages;
+	uint32_t shares;
+	uint16_t salt;
+	uint64_t overhead_pages; /* reserved at admission */
+	uint64_t target;	 /* allocation target in pages, set by the policy */
+	bool blocked;		 /* low state and above target: new backing refused until reclaimed */
+	struct pmap pmap;
+	struct balloon balloon;
+	struct sampler sampler;
+	uint64_t swap_reserved, swap_used; /* slots */
+	uint64_t scan_credit_mp;	   /* sharing-scan budget carried over, milli-pages */
+	uint64_t swap_credit_mp;	   /* swap-out budget carried over, milli-pages */
+	struct {
+		uint64_t faults, zero_fills, cow_breaks, cow_reuse, swap_ins, swap_outs, balloon_touches, scanned;
+	} stat;
+};
+
+struct mm {
+	struct mm_lock lock;
+	struct mm_tunables tun;
+	uint64_t k_q16; /* 1 / (1 - tau) */
+	const struct mm_ops *ops;
+	void *ctx;
+	struct mpool pool;
+	struct share_table share;
+	struct swap_area swap;
+	struct mm_rng rng;
+	struct mm_vm *vm[MM_MAX_VMS]; /* by id; NULL for unused ids */
+	unsigned nvms;
+	struct policy_vm *pv; /* scratch for target computation, MM_MAX_VMS entries */
+	enum memstate state;
+	uint64_t zero_hash;		 /* pagehash() of a zero page */
+	uint64_t reserved_pages;	 /* admitted: sum of min + overhead */
+	uint64_t now_ms, last_tick_ms, last_target_ms;
+	uint64_t scan_credit_mp;	 /* machine-wide scan budget, milli-pages */
+	unsigned scan_cursor;		 /* VM id where the next scan round starts (fairness) */
+	struct {
+		uint64_t scanned, shared, zero_shared, hinted, false_matches, stale_hints, table_full, state_changes,
+			target_updates;
+	} stat;
+};
+
+/* ---- life cycle ---------------------------------------------------------------------------------------------- */
+int mm_init(struct mm *mm, const struct mm_tunables *t, const struct mm_ops *ops, void *ctx, const struct mpn_range *r,
+	    unsigned nranges, uint64_t swap_slots);
+void mm_destroy(struct mm *mm); /* all VMs must be destroyed first */
+/* Change tunables live (monitor, simulator); -EINVAL if invalid.  The page-count-sized parts (sharing frames,
+ * sample set size) keep their boot-time size. */
+int mm_set_tunables(struct mm *mm, const struct mm_tunables *t);
+/* 0 and *out, or -EINVAL (shares 0 or too large, min > max, max 0, bad name), -ENOSPC (admission refused; the reason
+ * is logged), -EBUSY (no VM id left), -ENOMEM (metadata). */
+int mm_vm_create(struct mm *mm, const struct mm_vm_config *c, struct mm_vm **out);
+void mm_vm_destroy(struct mm *mm, struct mm_vm *vm);
+int mm_vm_set_shares(struct mm *mm, struct mm_vm *vm, uint32_t shares);
+int mm_vm_set_min(struct mm *mm, struct mm_vm *vm, uint64_t min_pages);
+/* Mark a PPN as the hypervisor's (hypercall page, device window): never backed by the core, never ballooned. */
+int mm_reserve_ppn(struct mm *mm, struct mm_vm *vm, ppn_t ppn);
+
+/* ---- EPT violations ------------------------------------------------------------------------------------------ */
+/* 0: mapping installed, resume the guest.  -EFAULT: PPN outside the guest; -EPERM: a reserved PPN (emulate it);
+ * -ENOMEM: no machine page now (reclaim, then retry); -EBUSY: the VM is blocked in the low state; -EIO: swap-in
+ * failed. */
+int mm_fault(struct mm *mm, struct mm_vm *vm, ppn_t ppn, bool write);
+
+/* ---- balloon hypercalls -------------------------------------------------------------------------------------- */
+void mm_balloon_connect(struct mm *mm, struct mm_vm *vm);
+uint64_t mm_balloon_target(struct mm *mm, struct mm_vm *vm); /* pages the balloon should hold now */
+uint64_t mm_balloon_size(const struct mm_vm *vm);
+/* All or nothing: on error nothing changes and *bad (if given) is the index of the first bad PPN.  lock: -EFAULT out
+ * of range, -EEXIST already ballooned or twice in the batch, -EPERM reserved, -E2BIG batch too large, -ENOSPC over
+ * the balloon cap, -EPROTO not connected.  unlock: -EFAULT, -ENOENT not ballooned, -EEXIST twice in the batch. */
+int mm_balloon_lock(struct mm *mm, struct mm_vm *vm, const ppn_t *ppns, unsigned n, unsigned *bad);
+int mm_balloon_unlock(struct mm *mm, struct mm_vm *vm, const ppn_t *ppns, unsigned n, unsigned *bad);
+/* Free page reporting: the guest freed these PPNs; release their backing, keep them the guest's.  Validation and
+ * errors as for lock (no cap applies). */
+int mm_balloon_report_free(struct mm *mm, struct mm_vm *vm, const ppn_t *ppns, unsigned n, unsigned *bad);
+
+/* ---- periodic work ------------------------------------------------------------------------------------------- */
+/* Everything below, in order, paced by the clock.  now_ms must not go backwards. */
+void mm_tick(struct mm *mm, uint64_t now_ms);
+/* The pieces, for tests and for a hypervisor that wants to pace them itself (caller does not hold the lock). */
+void mm_scan_step(struct mm *mm, uint64_t elapsed_ms);	  /* sharing scanner under the rate caps */
+void mm_sample_period(struct mm *mm);			  /* end the sampling period of every VM, start the next */
+void mm_policy_update(struct mm *mm);			  /* recompute every target and balloon target */
+void mm_reclaim_step(struct mm *mm, uint64_t elapsed_ms); /* swap toward targets as the state asks; block in low */
+
+/* ---- explicit reclamation (tests, monitor) ------------------------------------------------------------------- */
+/* Try to share one page now (scanner's step).  Returns an enum share_result. */
+int mm_share_page(struct mm *mm, struct mm_vm *vm, ppn_t ppn);
+/* Swap one page out (share-before-swap first).  0 swapped, 1 shared instead, -EINVAL not a private page,
+ * -ENOSPC no reserved slot left, -EIO. */
+int mm_swap_out(struct mm *mm, struct mm_vm *vm, ppn_t ppn);
+/* Swap up to n random victims of vm; returns pages reclaimed. */
+uint64_t mm_swap_victims(struct mm *mm, struct mm_vm *vm, uint64_t n);
+
+/* ---- hypervisor pages from the same pool --------------------------------------------------------------------- */
+mpn_t mm_alloc_overhead(struct mm *mm, struct mm_vm *vm); /* EPT table / VMCS page for vm; MPN_INVALID if none */
+mpn_t mm_alloc_hv(struct mm *mm);
+void mm_free_overhead(struct mm *mm, mpn_t mpn); /* for either kind */
+
+/* ---- observation --------------------------------------------------------------------------------------------- */
+uint64_t mm_vm_alloc(const struct mm_vm *vm);	   /* pages backed: private + shared PPNs */
+uint32_t mm_vm_active_q16(const struct mm *mm, const struct mm_vm *vm);
+uint64_t mm_free_pages(const struct mm *mm);
+/* The SPEC §3 lines, without newline; return the length as snprintf does. */
+int mm_memstat_vm(struct mm *mm, const struct mm_vm *vm, char *buf, size_t n);
+int mm_memstat_machine(struct mm *mm, char *buf, size_t n);
+/* Check every invariant of the machine (one owner per machine page, reference counts, hints, swap slots, counters).
+ * 0, or -EINVAL after logging the first violation.  Debug builds and tests call it; O(machine + guest pages). */
+int mm_audit(struct mm *mm);
+
+enum share_result {
+	SHARE_SKIPPED = 0, /* not a candidate (not private, sampled) */
+	SHARE_SHARED,	   /* mapped to an existing shared frame or a matching hint: a machine page freed */
+	SHARE_ZERO,	   /* a zero page, now the shared zero page */
+	SHARE_HINTED,	   /* no match: a hint frame remembers the page */
+	SHARE_NOMATCH,	   /* hash matched but contents differ, or the count cannot grow */
+	SHARE_FULL,	   /* no sharing frame left */
+};
+
+#endif

@@ -1,0 +1,50 @@
+/*
+ * Helpers shared by the mm/ files that implement struct mm's operations.  Not for the hypervisor: everything here
+ * expects mm->lock held.
+ */
+#ifndef MM_INTERNAL_H
+#define MM_INTERNAL_H
+
+#include "mm/mm.h"
+
+static inline void *mpage_ptr(struct mm *mm, uint32_t idx)
+{
+	return mm->ops->page_ptr(mm->ctx, mpool_mpn(&mm->pool, idx));
+}
+
+/* Install the EPT mapping that the pmap entry of ppn says (private: writable, shared: read-only). */
+void vm_map_entry(struct mm *mm, struct mm_vm *vm, ppn_t ppn);
+/* Drop the hint frame of ppn, if it has one. */
+void vm_drop_hint(struct mm *mm, struct mm_vm *vm, ppn_t ppn);
+/* Give up the machine page behind a PRIVATE or SHARED ppn: hint dropped, sample disarmed, EPT unmapped.  The entry
+ * is left UNBACKED; the caller sets the state it wants. */
+void vm_release_backing(struct mm *mm, struct mm_vm *vm, ppn_t ppn);
+/* A new private machine page for (vm, ppn), or MPOOL_NONE. */
+uint32_t vm_alloc_private(struct mm *mm, struct mm_vm *vm, ppn_t ppn);
+
+/* Sharing domain of a VM under the configured scope, and the value mixed into its hashes. */
+uint16_t share_domain(const struct mm *mm, const struct mm_vm *vm);
+uint64_t share_salt(uint16_t domain);
+int share_try(struct mm *mm, struct mm_vm *vm, ppn_t ppn);	    /* enum share_result */
+void share_purge_vm_hints(struct mm *mm, struct mm_vm *vm);
+
+void sample_start(struct mm *mm, struct mm_vm *vm);
+void sample_end(struct mm *mm, struct mm_vm *vm);
+void sample_disarm(struct mm *mm, struct mm_vm *vm, ppn_t ppn);	    /* entry stops being a sample, untouched */
+void sample_touched(struct mm *mm, struct mm_vm *vm, ppn_t ppn);    /* a fault on an armed page */
+
+void balloon_page_touched(struct mm *mm, struct mm_vm *vm);
+void balloon_check(struct mm *mm, struct mm_vm *vm);
+void balloon_set_target(struct mm *mm, struct mm_vm *vm);
+static inline bool balloon_usable(const struct mm_vm *vm)
+{
+	return vm->balloon.connected && !vm->balloon.distrusted;
+}
+
+int swap_out_locked(struct mm *mm, struct mm_vm *vm, ppn_t ppn);
+uint64_t swap_victims_locked(struct mm *mm, struct mm_vm *vm, uint64_t n);
+int swap_in(struct mm *mm, struct mm_vm *vm, ppn_t ppn);
+
+void policy_update_locked(struct mm *mm);
+
+#endif

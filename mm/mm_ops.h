@@ -1,0 +1,33 @@
+/*
+ * The mechanism behind the memory manager (STYLE principle 3): how the core reaches machine page contents, the
+ * hardware copy of each pmap (the EPT), the accessed bits used for sampling, and the swap device.
+ *
+ * The hypervisor implements this over its direct map, EPT and disk driver; host builds over plain arrays
+ * (tests/env/fake_machine.c).  The core calls these with struct mm's lock held; none may call back into mm_*.
+ *
+ * EPT contract: after map(), an access of the allowed kind to (vm, ppn) goes to mpn without a fault; after unmap(),
+ * every access faults into mm_fault(); after map(..., writable=false), writes fault.  Each call includes whatever
+ * TLB/EPT invalidation is needed before it returns.
+ */
+#ifndef MM_OPS_H
+#define MM_OPS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <ballast/page.h>
+
+struct mm_ops {
+	/* The 4 KiB contents of a machine page (hypervisor: direct map; host: an array). */
+	void *(*page_ptr)(void *ctx, mpn_t mpn);
+	/* Install or replace the EPT mapping of ppn in VM vm. */
+	void (*map)(void *ctx, unsigned vm, ppn_t ppn, mpn_t mpn, bool writable);
+	/* Remove the mapping: the next access faults. */
+	void (*unmap)(void *ctx, unsigned vm, ppn_t ppn);
+	/* Optional (NULL: the core samples by unmapping instead).  Return the EPT accessed bit of ppn and clear it. */
+	bool (*test_clear_accessed)(void *ctx, unsigned vm, ppn_t ppn);
+	/* Swap I/O, synchronous here: copy a machine page to / from a swap slot.  0 or -EIO. */
+	int (*swap_write)(void *ctx, uint64_t slot, mpn_t mpn);
+	int (*swap_read)(void *ctx, uint64_t slot, mpn_t mpn);
+};
+
+#endif

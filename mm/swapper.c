@@ -1,0 +1,129 @@
+/*
+ * Hypervisor swapping (paper §3.3, SPEC §2.6-2.7): the panic button when ballooning is not enough or not possible.
+ *
+ * Victims are chosen at random, never by an LRU: the guest runs its own LRU over the same pages, and a hypervisor
+ * that mirrored it would evict exactly what the guest is about to evict itself (double paging).  A victim is first
+ * offered to the sharing scanner (share before swap, paper §4): if it is shared, a page is reclaimed without I/O.
+ * Each VM may use at most max - min slots, reserved for it at admission.
+ *
+ * mm_reclaim_step() applies the free-memory state's action: in soft, only VMs whose balloon cannot be used are
+ * swapped; in hard and low, every VM above its target; in low, VMs above target are also blocked from new backing.
+ */
+#include <ballast/errno.h>
+#include "mm/mm_internal.h"
+
+int swap_out_locked(struct mm *mm, struct mm_vm *vm, ppn_t ppn)
+{
+	pte_t e = pmap_get(&vm->pmap, ppn);
+	uint32_t idx;
+	uint64_t slot;
+	int rc;
+
+	if (pte_state(e) != PS_PRIVATE)
+		return -EINVAL;
+	rc = share_try(mm, vm, ppn);
+	if (rc == SHARE_SHARED || rc == SHARE_ZERO)
+		return 1;
+	if (vm->swap_used >= vm->swap_reserved)
+		return -ENOSPC;
+	slot = swap_slot_alloc(&mm->swap);
+	MM_BUG_ON(slot == SWAP_NONE); /* reservations guarantee a slot */
+	vm_drop_hint(mm, vm, ppn);
+	sample_disarm(mm, vm, ppn);
+	idx = pte_obj(pmap_get(&vm->pmap, ppn));
+	mm->ops->unmap(mm->ctx, vm->id, ppn); /* no guest write may race the copy to disk */
+	rc = mm->ops->swap_write(mm->ctx, slot, mpool_mpn(&mm->pool, idx));
+	if (rc < 0) {
+		swap_slot_free(&mm->swap, slot);
+		vm_map_entry(mm, vm, ppn);
+		return -EIO;
+	}
+	mpool_free(&mm->pool, idx);
+	pmap_set(&vm->pmap, ppn, pte_make(PS_SWAPPED, (uint32_t)slot));
+	vm->swap_used++;
+	vm->stat.swap_outs++;
+	return 0;
+}
+
+int swap_in(struct mm *mm, struct mm_vm *vm, ppn_t ppn)
+{
+	uint32_t slot = pte_obj(pmap_get(&vm->pmap, ppn)), idx;
+
+	idx = vm_alloc_private(mm, vm, ppn);
+	if (idx == MPOOL_NONE)
+		return -ENOMEM;
+	if (mm->ops->swap_read(mm->ctx, slot, mpool_mpn(&mm->pool, idx)) < 0) {
+		mpool_free(&mm->pool, idx);
+		return -EIO;
+	}
+	swap_slot_free(&mm->swap, slot);
+	vm->swap_used--;
+	pmap_set(&vm->pmap, ppn, pte_make(PS_PRIVATE, idx));
+	vm_map_entry(mm, vm, ppn);
+	vm->stat.swap_ins++;
+	return 0;
+}
+
+uint64_t swap_victims_locked(struct mm *mm, struct mm_vm *vm, uint64_t n)
+{
+	uint64_t done = 0, tries, backed = vm->pmap.count[PS_PRIVATE];
+
+	if (backed == 0)
+		return 0;
+	/* Random PPNs until n private pages went out; the try bound keeps a sparse VM from spinning. */
+	for (tries = 0; done < n && tries < 4 * n * (vm->pmap.npages / backed + 1); tries++) {
+		int rc = swap_out_locked(mm, vm, PPN(rng_below(&mm->rng, vm->pmap.npages)));
+		if (rc >= 0)
+			done++;
+		else if (rc == -ENOSPC || rc == -EIO)
+			break;
+	}
+	return done;
+}
+
+int mm_swap_out(struct mm *mm, struct mm_vm *vm, ppn_t ppn)
+{
+	int rc = -EFAULT;
+
+	mm_lock(&mm->lock);
+	if (pmap_in_range(&vm->pmap, ppn))
+		rc = swap_out_locked(mm, vm, ppn);
+	mm_unlock(&mm->lock);
+	return rc;
+}
+
+uint64_t mm_swap_victims(struct mm *mm, struct mm_vm *vm, uint64_t n)
+{
+	uint64_t done;
+
+	mm_lock(&mm->lock);
+	done = swap_victims_locked(mm, vm, n);
+	mm_unlock(&mm->lock);
+	return done;
+}
+
+void mm_reclaim_step(struct mm *mm, uint64_t elapsed_ms)
+{
+	mm_lock(&mm->lock);
+	unsigned act = memstate_actions(mm->state);
+	for (unsigned i = 0; i < MM_MAX_VMS; i++) {
+		struct mm_vm *vm = mm->vm[i];
+		if (!vm)
+			continue;
+		uint64_t alloc = mm_vm_alloc(vm);
+		bool above = alloc > vm->target;
+		/* Swap when the state asks for it, or in soft when this VM's balloon cannot do the job. */
+		bool swap = above && ((act & MSA_SWAP) || ((act & MSA_BALLOON) && !balloon_usable(vm)));
+		vm->blocked = above && (act & MSA_BLOCK);
+		if (!swap) {
+			vm->swap_credit_mp = 0;
+			continue;
+		}
+		/* Paced by the disk: swap_out_pps per VM, credit in milli-pages as for the scanner. */
+		vm->swap_credit_mp = MIN(vm->swap_credit_mp + mm->tun.swap_out_pps * elapsed_ms,
+					 (uint64_t)mm->tun.swap_out_pps * 1000);
+		uint64_t n = MIN(vm->swap_credit_mp / 1000, alloc - vm->target);
+		vm->swap_credit_mp -= swap_victims_locked(mm, vm, n) * 1000;
+	}
+	mm_unlock(&mm->lock);
+}

@@ -1,0 +1,56 @@
+/*
+ * Page-level helpers every mechanism uses to change one pmap entry together with the pool, the sharing table and
+ * the EPT, so that the four always agree (SPEC §2.1).  Callers hold mm->lock.
+ */
+#include <ballast/string.h>
+#include "mm/mm_internal.h"
+
+void vm_map_entry(struct mm *mm, struct mm_vm *vm, ppn_t ppn)
+{
+	pte_t e = pmap_get(&vm->pmap, ppn);
+	enum pmap_state s = pte_state(e);
+
+	MM_ASSERT(s == PS_PRIVATE || s == PS_SHARED);
+	mm->ops->map(mm->ctx, vm->id, ppn, mpool_mpn(&mm->pool, pte_obj(e)), s == PS_PRIVATE);
+}
+
+void vm_drop_hint(struct mm *mm, struct mm_vm *vm, ppn_t ppn)
+{
+	pte_t e = pmap_get(&vm->pmap, ppn);
+	uint32_t f = pte_hint(e);
+
+	if (!f)
+		return;
+	MM_ASSERT(sf_is_hint(&mm->share.frame[f]) && mm->share.frame[f].obj == ppn.v);
+	share_remove(&mm->share, f);
+	pmap_set(&vm->pmap, ppn, pte_with_hint(e, 0));
+}
+
+void vm_release_backing(struct mm *mm, struct mm_vm *vm, ppn_t ppn)
+{
+	pte_t e;
+	uint32_t idx;
+
+	vm_drop_hint(mm, vm, ppn);
+	sample_disarm(mm, vm, ppn);
+	e = pmap_get(&vm->pmap, ppn);
+	idx = pte_obj(e);
+	/* Unmap first: once the machine page is freed no stale translation may reach it. */
+	mm->ops->unmap(mm->ctx, vm->id, ppn);
+	if (pte_state(e) == PS_PRIVATE) {
+		mpool_free(&mm->pool, idx);
+	} else {
+		MM_ASSERT(pte_state(e) == PS_SHARED);
+		uint32_t f = mpool_page(&mm->pool, idx)->link;
+		if (share_put(&mm->share, f) == 0) { /* last reference: the shared page goes too */
+			share_remove(&mm->share, f);
+			mpool_free(&mm->pool, idx);
+		}
+	}
+	pmap_set(&vm->pmap, ppn, pte_make(PS_UNBACKED, 0));
+}
+
+uint32_t vm_alloc_private(struct mm *mm, struct mm_vm *vm, ppn_t ppn)
+{
+	return mpool_alloc(&mm->pool, MP_VM, vm->id, (uint32_t)ppn.v);
+}

@@ -1,0 +1,52 @@
+/*
+ * A fake machine for host builds: machine pages in plain memory, a fake EPT per VM (present, writable, accessed
+ * bits), and a swap area in memory, behind the core's struct mm_ops.  Guest accesses go through fm_access(), which
+ * behaves like the CPU: it faults into mm_fault() exactly when the EPT would cause a violation.  Used by the unit
+ * tests, the simulator and the benchmarks.
+ */
+#ifndef TESTS_FAKE_MACHINE_H
+#define TESTS_FAKE_MACHINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "mm/mm.h"
+
+struct fake_ept {
+	uint64_t npages;
+	uint32_t *mpn_off; /* machine page offset from fm->base, valid when present */
+	uint8_t *flags;	   /* FEPT_* */
+};
+#define FEPT_PRESENT 1
+#define FEPT_WRITE 2
+#define FEPT_ACCESSED 4
+
+struct fake_machine {
+	struct mm mm;
+	uint8_t *mem; /* machine pages */
+	uint64_t base, npages;
+	uint8_t *swap; /* swap slots */
+	uint64_t nslots;
+	struct fake_ept *ept[MM_MAX_VMS];
+	int fail_swap_io; /* non-zero: swap I/O returns -EIO */
+	uint64_t maps, unmaps, swap_writes, swap_reads;
+};
+
+/* A machine of npages pages starting at MPN base, with nslots swap slots; use_abits: sample with accessed bits
+ * instead of unmapping.  t may be NULL for the defaults.  Returns what mm_init() returns. */
+int fm_init(struct fake_machine *fm, uint64_t base, uint64_t npages, uint64_t nslots, const struct mm_tunables *t,
+	    bool use_abits);
+void fm_destroy(struct fake_machine *fm); /* destroys remaining VMs too */
+int fm_vm_create(struct fake_machine *fm, const struct mm_vm_config *c, struct mm_vm **out);
+void fm_vm_destroy(struct fake_machine *fm, struct mm_vm *vm);
+
+/* One guest access, as the CPU would make it: returns the page's host address, or NULL with *err set to the
+ * negative code mm_fault() gave. */
+void *fm_access(struct fake_machine *fm, struct mm_vm *vm, ppn_t ppn, bool write, int *err);
+/* Fill a guest page with the pattern of seed (seed 0: zeros) / check it.  0 or mm_fault()'s error. */
+int fm_write_pattern(struct fake_machine *fm, struct mm_vm *vm, ppn_t ppn, uint64_t seed);
+int fm_read_seed(struct fake_machine *fm, struct mm_vm *vm, ppn_t ppn, uint64_t *seed); /* from word 0 */
+void fm_fill_pattern(void *page, uint64_t seed);
+/* Is the EPT entry present (and writable)? */
+bool fm_mapped(const struct fake_machine *fm, const struct mm_vm *vm, ppn_t ppn, bool *writable);
+
+#endif

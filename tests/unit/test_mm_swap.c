@@ -1,0 +1,118 @@
+/* Host tests for swap slots and hypervisor swapping (mm/swap.c, swapper.c), memstat lines (mm/memstat.c). */
+#include "mm_test.h"
+
+static void slots(void **state)
+{
+	struct swap_area s;
+	assert_int_equal(swap_init(&s, 70), 0);
+	assert_int_equal(swap_reserve(&s, 60), 0);
+	assert_int_equal(swap_reserve(&s, 11), -ENOSPC);
+	for (unsigned i = 0; i < 70; i++)
+		assert_int_not_equal(swap_slot_alloc(&s), SWAP_NONE);
+	assert_int_equal(swap_slot_alloc(&s), SWAP_NONE);
+	swap_slot_free(&s, 69);
+	assert_int_equal(swap_slot_alloc(&s), 69);
+	swap_unreserve(&s, 60);
+	swap_destroy(&s);
+}
+
+static void out_and_in_keeps_contents(void **state)
+{
+	struct fake_machine *fm = mk_machine(64, 64, NULL);
+	struct mm_vm *a = mk_vm(fm, "a", 32, 16, 1);
+	uint64_t seed;
+
+	for (unsigned p = 0; p < 20; p++)
+		assert_int_equal(fm_write_pattern(fm, a, PPN(p), 1000 + p), 0);
+	uint32_t free_before = mm_free_pages(&fm->mm);
+	for (unsigned p = 0; p < 16; p++)
+		assert_int_equal(mm_swap_out(&fm->mm, a, PPN(p)), 0);
+	assert_int_equal(mm_swap_out(&fm->mm, a, PPN(16)), -ENOSPC); /* max - min = 16 slots reserved */
+	assert_int_equal(mm_free_pages(&fm->mm), free_before + 16);
+	assert_int_equal(a->pmap.count[PS_SWAPPED], 16);
+	assert_false(fm_mapped(fm, a, PPN(3), NULL));
+	assert_int_equal(fm_read_seed(fm, a, PPN(3), &seed), 0); /* swap-in on the fault */
+	assert_int_equal(seed, 1003);
+	assert_int_equal(a->stat.swap_ins, 1);
+	assert_int_equal(fm->mm.swap.used, 15);
+	assert_int_equal(mm_swap_out(&fm->mm, a, PPN(40)), -EFAULT);
+	assert_int_equal(mm_swap_out(&fm->mm, a, PPN(25)), -EINVAL); /* never backed */
+	done_machine(fm);
+}
+
+static void share_before_swap(void **state)
+{
+	struct fake_machine *fm = mk_machine(64, 64, NULL);
+	struct mm_vm *a = mk_vm(fm, "a", 32, 0, 1);
+
+	assert_int_equal(fm_write_pattern(fm, a, PPN(0), 5), 0);
+	assert_int_equal(fm_write_pattern(fm, a, PPN(1), 5), 0);
+	assert_int_equal(fm_write_pattern(fm, a, PPN(2), 0), 0);
+	assert_int_equal(mm_share_page(&fm->mm, a, PPN(0)), SHARE_HINTED);
+	assert_int_equal(mm_swap_out(&fm->mm, a, PPN(1)), 1); /* shared instead of written out */
+	assert_int_equal(mm_swap_out(&fm->mm, a, PPN(2)), 1); /* the zero page too */
+	assert_int_equal(fm->swap_writes, 0);
+	assert_int_equal(st(a, 1), PS_SHARED);
+	done_machine(fm);
+}
+
+static void io_error_leaves_page(void **state)
+{
+	struct fake_machine *fm = mk_machine(64, 64, NULL);
+	struct mm_vm *a = mk_vm(fm, "a", 32, 0, 1);
+	uint64_t seed;
+
+	assert_int_equal(fm_write_pattern(fm, a, PPN(0), 5), 0);
+	fm->fail_swap_io = 1;
+	assert_int_equal(mm_swap_out(&fm->mm, a, PPN(0)), -EIO);
+	assert_int_equal(st(a, 0), PS_PRIVATE);
+	assert_true(fm_mapped(fm, a, PPN(0), NULL));
+	fm->fail_swap_io = 0;
+	assert_int_equal(mm_swap_out(&fm->mm, a, PPN(0)), 0);
+	fm->fail_swap_io = 1;
+	assert_int_equal(mm_fault(&fm->mm, a, PPN(0), false), -EIO);
+	assert_int_equal(st(a, 0), PS_SWAPPED);
+	fm->fail_swap_io = 0;
+	assert_int_equal(fm_read_seed(fm, a, PPN(0), &seed), 0);
+	assert_int_equal(seed, 5);
+	done_machine(fm);
+}
+
+static void hard_state_swaps_to_target(void **state)
+{
+	struct mm_tunables t;
+	mm_tunables_default(&t);
+	t.swap_out_pps = 100000;
+	struct fake_machine *fm = mk_machine(1000, 2000, &t);
+	struct mm_vm *a = mk_vm(fm, "a", 1000, 100, 1000), *b = mk_vm(fm, "b", 1000, 100, 1000);
+
+	for (unsigned p = 0; p < 491; p++) {
+		assert_int_equal(fm_write_pattern(fm, a, PPN(p), p + 1), 0);
+		assert_int_equal(fm_write_pattern(fm, b, PPN(p), 5000 + p), 0);
+	}
+	/* 2% free: hard.  Neither balloon is connected, so swapping does the reclaiming. */
+	mm_tick(&fm->mm, 1000);
+	assert_int_equal(fm->mm.state, MS_HARD);
+	assert_true(a->target < 491 && b->target < 491);
+	mm_tick(&fm->mm, 2000);
+	assert_true(mm_vm_alloc(a) <= a->target + 1 && mm_vm_alloc(b) <= b->target + 1);
+	assert_true(mm_free_pages(&fm->mm) >= 60);
+	char line[256];
+	mm_memstat_vm(&fm->mm, a, line, sizeof(line));
+	assert_non_null(strstr(line, "memstat t=2000 vm=a max=3 min=0 shares=1000 alloc="));
+	assert_non_null(strstr(line, " swapped="));
+	assert_non_null(strstr(line, " state="));
+	done_machine(fm);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(slots),
+		cmocka_unit_test(out_and_in_keeps_contents),
+		cmocka_unit_test(share_before_swap),
+		cmocka_unit_test(io_error_leaves_page),
+		cmocka_unit_test(hard_state_swaps_to_target),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

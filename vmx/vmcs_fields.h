@@ -1,0 +1,238 @@
+/*
+ * VMCS field encodings (Intel SDM Vol. 3D Appendix B), and the exit reasons (Appendix C) with their names.
+ */
+#ifndef VMX_VMCS_FIELDS_H
+#define VMX_VMCS_FIELDS_H
+
+/* 16-bit control and state */
+#define VMCS_VPID 0x0000
+#define VMCS_GUEST_ES_SEL 0x0800
+#define VMCS_GUEST_CS_SEL 0x0802
+#define VMCS_GUEST_SS_SEL 0x0804
+#define VMCS_GUEST_DS_SEL 0x0806
+#define VMCS_GUEST_FS_SEL 0x0808
+#define VMCS_GUEST_GS_SEL 0x080a
+#define VMCS_GUEST_LDTR_SEL 0x080c
+#define VMCS_GUEST_TR_SEL 0x080e
+#define VMCS_HOST_ES_SEL 0x0c00
+#define VMCS_HOST_CS_SEL 0x0c02
+#define VMCS_HOST_SS_SEL 0x0c04
+#define VMCS_HOST_DS_SEL 0x0c06
+#define VMCS_HOST_FS_SEL 0x0c08
+#define VMCS_HOST_GS_SEL 0x0c0a
+#define VMCS_HOST_TR_SEL 0x0c0c
+
+/* 64-bit control */
+#define VMCS_IO_BITMAP_A 0x2000
+#define VMCS_IO_BITMAP_B 0x2002
+#define VMCS_MSR_BITMAP 0x2004
+#define VMCS_EXIT_MSR_STORE_ADDR 0x2006
+#define VMCS_EXIT_MSR_LOAD_ADDR 0x2008
+#define VMCS_ENTRY_MSR_LOAD_ADDR 0x200a
+#define VMCS_TSC_OFFSET 0x2010
+#define VMCS_EPT_POINTER 0x201a
+/* 64-bit read-only */
+#define VMCS_GUEST_PHYSICAL_ADDRESS 0x2400
+/* 64-bit guest state */
+#define VMCS_LINK_POINTER 0x2800
+#define VMCS_GUEST_DEBUGCTL 0x2802
+#define VMCS_GUEST_PAT 0x2804
+#define VMCS_GUEST_EFER 0x2806
+#define VMCS_GUEST_PDPTE0 0x280a
+#define VMCS_GUEST_PDPTE1 0x280c
+#define VMCS_GUEST_PDPTE2 0x280e
+#define VMCS_GUEST_PDPTE3 0x2810
+/* 64-bit host state */
+#define VMCS_HOST_PAT 0x2c00
+#define VMCS_HOST_EFER 0x2c02
+
+/* 32-bit control */
+#define VMCS_PIN_CONTROLS 0x4000
+#define VMCS_PROC_CONTROLS 0x4002
+#define VMCS_EXCEPTION_BITMAP 0x4004
+#define VMCS_PF_ERROR_MASK 0x4006
+#define VMCS_PF_ERROR_MATCH 0x4008
+#define VMCS_CR3_TARGET_COUNT 0x400a
+#define VMCS_EXIT_CONTROLS 0x400c
+#define VMCS_EXIT_MSR_STORE_COUNT 0x400e
+#define VMCS_EXIT_MSR_LOAD_COUNT 0x4010
+#define VMCS_ENTRY_CONTROLS 0x4012
+#define VMCS_ENTRY_MSR_LOAD_COUNT 0x4014
+#define VMCS_ENTRY_INTR_INFO 0x4016
+#define VMCS_ENTRY_EXCEPTION_ERROR 0x4018
+#define VMCS_ENTRY_INSTRUCTION_LEN 0x401a
+#define VMCS_TPR_THRESHOLD 0x401c
+#define VMCS_PROC2_CONTROLS 0x401e
+/* 32-bit read-only */
+#define VMCS_INSTRUCTION_ERROR 0x4400
+#define VMCS_EXIT_REASON 0x4402
+#define VMCS_EXIT_INTR_INFO 0x4404
+#define VMCS_EXIT_INTR_ERROR 0x4406
+#define VMCS_IDT_VECTORING_INFO 0x4408
+#define VMCS_IDT_VECTORING_ERROR 0x440a
+#define VMCS_EXIT_INSTRUCTION_LEN 0x440c
+#define VMCS_EXIT_INSTRUCTION_INFO 0x440e
+/* 32-bit guest state */
+#define VMCS_GUEST_ES_LIMIT 0x4800
+#define VMCS_GUEST_CS_LIMIT 0x4802
+#define VMCS_GUEST_SS_LIMIT 0x4804
+#define VMCS_GUEST_DS_LIMIT 0x4806
+#define VMCS_GUEST_FS_LIMIT 0x4808
+#define VMCS_GUEST_GS_LIMIT 0x480a
+#define VMCS_GUEST_LDTR_LIMIT 0x480c
+#define VMCS_GUEST_TR_LIMIT 0x480e
+#define VMCS_GUEST_GDTR_LIMIT 0x4810
+#define VMCS_GUEST_IDTR_LIMIT 0x4812
+#define VMCS_GUEST_ES_AR 0x4814
+#define VMCS_GUEST_CS_AR 0x4816
+#define VMCS_GUEST_SS_AR 0x4818
+#define VMCS_GUEST_DS_AR 0x481a
+#define VMCS_GUEST_FS_AR 0x481c
+#define VMCS_GUEST_GS_AR 0x481e
+#define VMCS_GUEST_LDTR_AR 0x4820
+#define VMCS_GUEST_TR_AR 0x4822
+#define VMCS_GUEST_INTERRUPTIBILITY 0x4824
+#define VMCS_GUEST_ACTIVITY_STATE 0x4826
+#define VMCS_GUEST_SYSENTER_CS 0x482a
+#define VMCS_PREEMPTION_TIMER 0x482e
+/* 32-bit host state */
+#define VMCS_HOST_SYSENTER_CS 0x4c00
+
+/* Natural-width control */
+#define VMCS_CR0_MASK 0x6000
+#define VMCS_CR4_MASK 0x6002
+#define VMCS_CR0_READ_SHADOW 0x6004
+#define VMCS_CR4_READ_SHADOW 0x6006
+/* Natural-width read-only */
+#define VMCS_EXIT_QUALIFICATION 0x6400
+#define VMCS_GUEST_LINEAR_ADDRESS 0x640a
+/* Natural-width guest state */
+#define VMCS_GUEST_CR0 0x6800
+#define VMCS_GUEST_CR3 0x6802
+#define VMCS_GUEST_CR4 0x6804
+#define VMCS_GUEST_ES_BASE 0x6806
+#define VMCS_GUEST_CS_BASE 0x6808
+#define VMCS_GUEST_SS_BASE 0x680a
+#define VMCS_GUEST_DS_BASE 0x680c
+#define VMCS_GUEST_FS_BASE 0x680e
+#define VMCS_GUEST_GS_BASE 0x6810
+#define VMCS_GUEST_LDTR_BASE 0x6812
+#define VMCS_GUEST_TR_BASE 0x6814
+#define VMCS_GUEST_GDTR_BASE 0x6816
+#define VMCS_GUEST_IDTR_BASE 0x6818
+#define VMCS_GUEST_DR7 0x681a
+#define VMCS_GUEST_RSP 0x681c
+#define VMCS_GUEST_RIP 0x681e
+#define VMCS_GUEST_RFLAGS 0x6820
+#define VMCS_GUEST_PENDING_DBG 0x6822
+#define VMCS_GUEST_SYSENTER_ESP 0x6824
+#define VMCS_GUEST_SYSENTER_EIP 0x6826
+/* Natural-width host state */
+#define VMCS_HOST_CR0 0x6c00
+#define VMCS_HOST_CR3 0x6c02
+#define VMCS_HOST_CR4 0x6c04
+#define VMCS_HOST_FS_BASE 0x6c06
+#define VMCS_HOST_GS_BASE 0x6c08
+#define VMCS_HOST_TR_BASE 0x6c0a
+#define VMCS_HOST_GDTR_BASE 0x6c0c
+#define VMCS_HOST_IDTR_BASE 0x6c0e
+#define VMCS_HOST_SYSENTER_ESP 0x6c10
+#define VMCS_HOST_SYSENTER_EIP 0x6c12
+#define VMCS_HOST_RSP 0x6c14
+#define VMCS_HOST_RIP 0x6c16
+
+/* Interruption-information format (entry and exit, §25.8.3 / §25.9.2) */
+#define INTR_INFO_VECTOR(v) ((v) & 0xff)
+#define INTR_INFO_TYPE(v) (((v) >> 8) & 7)
+#define INTR_TYPE_EXTERNAL 0
+#define INTR_TYPE_NMI 2
+#define INTR_TYPE_HW_EXCEPTION 3
+#define INTR_TYPE_SW_INTERRUPT 4
+#define INTR_TYPE_PRIV_SW_EXCEPTION 5
+#define INTR_TYPE_SW_EXCEPTION 6
+#define INTR_INFO_ERROR_CODE (1u << 11)
+#define INTR_INFO_VALID (1u << 31)
+
+/* Guest interruptibility state */
+#define INTERRUPTIBILITY_STI (1u << 0)
+#define INTERRUPTIBILITY_MOV_SS (1u << 1)
+#define INTERRUPTIBILITY_NMI (1u << 3)
+
+/* Guest activity states */
+#define ACTIVITY_ACTIVE 0
+#define ACTIVITY_HLT 1
+
+/* Segment access rights (the descriptor's type/S/DPL/P/AVL/L/DB/G bits, plus bit 16 "unusable") */
+#define AR_UNUSABLE (1u << 16)
+
+/* Exit reasons (Appendix C) */
+#define EXIT_EXCEPTION_NMI 0
+#define EXIT_EXTERNAL_INTERRUPT 1
+#define EXIT_TRIPLE_FAULT 2
+#define EXIT_INIT 3
+#define EXIT_SIPI 4
+#define EXIT_INTERRUPT_WINDOW 7
+#define EXIT_NMI_WINDOW 8
+#define EXIT_TASK_SWITCH 9
+#define EXIT_CPUID 10
+#define EXIT_GETSEC 11
+#define EXIT_HLT 12
+#define EXIT_INVD 13
+#define EXIT_INVLPG 14
+#define EXIT_RDPMC 15
+#define EXIT_RDTSC 16
+#define EXIT_VMCALL 18
+#define EXIT_VMCLEAR 19
+#define EXIT_VMLAUNCH 20
+#define EXIT_VMPTRLD 21
+#define EXIT_VMPTRST 22
+#define EXIT_VMREAD 23
+#define EXIT_VMRESUME 24
+#define EXIT_VMWRITE 25
+#define EXIT_VMXOFF 26
+#define EXIT_VMXON 27
+#define EXIT_CR_ACCESS 28
+#define EXIT_DR_ACCESS 29
+#define EXIT_IO_INSTRUCTION 30
+#define EXIT_RDMSR 31
+#define EXIT_WRMSR 32
+#define EXIT_INVALID_GUEST_STATE 33
+#define EXIT_MSR_LOADING 34
+#define EXIT_MWAIT 36
+#define EXIT_MONITOR_TRAP 37
+#define EXIT_MONITOR 39
+#define EXIT_PAUSE 40
+#define EXIT_MACHINE_CHECK 41
+#define EXIT_TPR_BELOW_THRESHOLD 43
+#define EXIT_APIC_ACCESS 44
+#define EXIT_GDTR_IDTR 46
+#define EXIT_LDTR_TR 47
+#define EXIT_EPT_VIOLATION 48
+#define EXIT_EPT_MISCONFIG 49
+#define EXIT_INVEPT 50
+#define EXIT_RDTSCP 51
+#define EXIT_PREEMPTION_TIMER 52
+#define EXIT_INVVPID 53
+#define EXIT_WBINVD 54
+#define EXIT_XSETBV 55
+#define EXIT_RDRAND 57
+#define EXIT_INVPCID 58
+#define EXIT_VMFUNC 59
+#define EXIT_RDSEED 61
+#define EXIT_XSAVES 63
+#define EXIT_XRSTORS 64
+#define NR_EXIT_REASONS 80
+#define EXIT_REASON_ENTRY_FAILURE (1u << 31)
+
+/* EPT violation exit qualification (§28.3.3.2) */
+#define EPT_QUAL_READ (1u << 0)
+#define EPT_QUAL_WRITE (1u << 1)
+#define EPT_QUAL_FETCH (1u << 2)
+#define EPT_QUAL_READABLE (1u << 3)
+#define EPT_QUAL_WRITABLE (1u << 4)
+#define EPT_QUAL_EXECUTABLE (1u << 5)
+#define EPT_QUAL_LINEAR_VALID (1u << 7)
+
+const char *vmx_exit_reason_name(unsigned reason);
+
+#endif
