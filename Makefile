@@ -115,6 +115,7 @@ unit: $(UNIT_BINS)
 
 -include sim/sim.mk
 -include bench/bench.mk
+-include mk/guest.mk
 
 # ---------------------------------------------------------------------------------------------------------------
 # Emulator tests.  Each boots an image with a time limit and checks the serial log (scripts/boot-test.sh).

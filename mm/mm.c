@@ -355,13 +355,10 @@ void mm_policy_update(struct mm *mm)
 /* Targets for every VM from min-funding revocation, aiming free memory at free_goal_pm (paper §5, §6). */
 void policy_update_locked(struct mm *mm)
 {
-	uint64_t total = mm->pool.npages, free_now = mpool_free_pages(&mm->pool);
-	uint64_t goal = total * mm->tun.free_goal_pm / 1000, reclaim = 0;
+	uint64_t total = mm->pool.npages, free_now = mpool_free_pages(&mm->pool), held = 0, budget;
+	uint64_t goal = total * mm->tun.free_goal_pm / 1000;
 	unsigned n = 0;
 
-	/* In the high state nothing is reclaimed; otherwise take what brings free memory back up to the goal. */
-	if (mm->state != MS_HIGH && free_now < goal)
-		reclaim = goal - free_now;
 	for (unsigned i = 0; i < MM_MAX_VMS; i++) {
 		struct mm_vm *vm = mm->vm[i];
 		if (!vm)
@@ -373,8 +370,18 @@ void policy_update_locked(struct mm *mm)
 			.alloc = mm_vm_alloc(vm),
 			.active_q16 = sampler_active_q16(&vm->sampler, &mm->tun),
 		};
+		/* Demand: what it holds, plus the part of its balloon it would put to use if the balloon deflated.  An
+		 * active guest uses returned memory, an idle one mostly does not: weigh the balloon by f. */
+		mm->pv[n - 1].demand = mm->pv[n - 1].alloc +
+				       ((mm_balloon_size(vm) * (uint64_t)mm->pv[n - 1].active_q16) >> 16);
+		held += mm_vm_alloc(vm);
 	}
-	policy_targets(mm->k_q16, mm->pv, n, reclaim);
+	/* What the VMs may hold: what they hold now plus free memory beyond the goal, or minus the shortfall.  In the
+	 * high state nothing is reclaimed (SPEC §2.6), so the budget never falls below what they hold. */
+	budget = held + free_now > goal ? held + free_now - goal : 0;
+	if (mm->state == MS_HIGH && budget < held)
+		budget = held;
+	policy_targets(mm->k_q16, mm->pv, n, budget);
 	n = 0;
 	for (unsigned i = 0; i < MM_MAX_VMS; i++) {
 		struct mm_vm *vm = mm->vm[i];

@@ -87,8 +87,8 @@ struct mm {
 	uint64_t scan_credit_mp;	 /* machine-wide scan budget, milli-pages */
 	unsigned scan_cursor;		 /* VM id where the next scan round starts (fairness) */
 	struct {
-		uint64_t scanned, shared, zero_shared, hinted, false_matches, stale_hints, table_full, state_changes,
-			target_updates;
+		uint64_t scanned, shared, zero_shared, hinted, false_matches, stale_hints, hint_evictions, table_full,
+			state_changes, target_updates;
 	} stat;
 };
 

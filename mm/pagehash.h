@@ -1,7 +1,7 @@
 /*
  * The content hash of a 4 KiB page for content-based sharing (paper §4.1: "a fast 64-bit hash"), and the zero-page
  * test that lets zero pages skip hashing entirely.  Chosen by measurement: see bench/bench_hash.c and its figures
- * in bench/README.md (four independent 64x64->128 multiply chains, about as fast as reading the page).
+ * in bench/README.md (eight independent 64x64->128 multiply chains; within 1.4x of reading the page from memory).
  */
 #ifndef MM_PAGEHASH_H
 #define MM_PAGEHASH_H

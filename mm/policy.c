@@ -49,40 +49,40 @@ static inline uint64_t level_target(const struct policy_vm *v, uint64_t x)
 	return t < v->min ? v->min : (uint64_t)t;
 }
 
-/* What the VMs keep at level x: a VM below its level keeps its allocation. */
+/* What the VMs would hold at level x: a VM below its level holds its demand. */
 static uint64_t kept_at(const struct policy_vm *v, unsigned n, uint64_t x)
 {
 	uint64_t sum = 0;
 
 	for (unsigned i = 0; i < n; i++) {
 		uint64_t t = level_target(&v[i], x);
-		sum += t < v[i].alloc ? t : v[i].alloc;
+		sum += t < v[i].demand ? t : v[i].demand;
 	}
 	return sum;
 }
 
-uint64_t policy_targets(uint64_t k_q16, struct policy_vm *v, unsigned n, uint64_t reclaim)
+uint64_t policy_targets(uint64_t k_q16, struct policy_vm *v, unsigned n, uint64_t budget)
 {
-	uint64_t total = 0, lo = 0, hi = 1, goal, kept;
+	uint64_t lo = 0, hi = 1, kept;
 
 	for (unsigned i = 0; i < n; i++) {
 		MM_ASSERT(v[i].shares >= 1 && v[i].shares <= POLICY_MAX_SHARES && v[i].min <= v[i].max);
+		if (v[i].demand < v[i].alloc)
+			v[i].demand = v[i].alloc;
 		v[i].weight = ((uint64_t)v[i].shares << 32) / policy_cost_q16(k_q16, v[i].active_q16);
 		v[i].weight += v[i].weight == 0;
-		total += v[i].alloc;
 	}
-	if (reclaim == 0) { /* nothing to take: everyone may use up to max */
+	/* Largest X with kept(X) <= budget.  kept() is monotone in X; hi doubles until it is past every max. */
+	while (kept_at(v, n, hi) <= budget && hi < (1ULL << 62))
+		hi <<= 1;
+	if (kept_at(v, n, hi) <= budget) { /* everything fits: everyone may use up to max */
 		for (unsigned i = 0; i < n; i++)
 			v[i].target = v[i].max;
 		return 0;
 	}
-	goal = total > reclaim ? total - reclaim : 0;
-	/* Largest X with kept(X) <= goal.  kept() is monotone in X; hi doubles until it is past every max. */
-	while (kept_at(v, n, hi) <= goal && hi < (1ULL << 62))
-		hi <<= 1;
-	while (lo + 1 < hi) { /* invariant: kept(lo) <= goal < kept(hi) (or kept(lo) is the floor of all mins) */
+	while (lo + 1 < hi) { /* invariant: kept(lo) <= budget < kept(hi), or kept(lo) is the floor of all mins */
 		uint64_t mid = lo + (hi - lo) / 2;
-		if (kept_at(v, n, mid) <= goal)
+		if (kept_at(v, n, mid) <= budget)
 			lo = mid;
 		else
 			hi = mid;
@@ -90,7 +90,7 @@ uint64_t policy_targets(uint64_t k_q16, struct policy_vm *v, unsigned n, uint64_
 	for (unsigned i = 0; i < n; i++)
 		v[i].target = level_target(&v[i], lo);
 	kept = kept_at(v, n, lo);
-	return total - kept >= reclaim ? 0 : reclaim - (total - kept);
+	return kept > budget ? kept - budget : 0;
 }
 
 uint64_t policy_overhead_pages(const struct mm_tunables *t, uint64_t max_pages)

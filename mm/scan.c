@@ -94,6 +94,20 @@ static struct mm_vm *hint_owner(struct mm *mm, uint32_t f)
 	return hv;
 }
 
+/* The table is full: make room by dropping a hint from the chain the new one goes to.  Hints are only guesses
+ * (a page that was once unique), so the newest candidate is worth more than an old one; shared frames stay. */
+static bool evict_hint(struct mm *mm, uint64_t hash)
+{
+	for (uint32_t f = share_chain(&mm->share, hash); f; f = sf_next(&mm->share.frame[f])) {
+		if (!sf_is_hint(&mm->share.frame[f]))
+			continue;
+		vm_drop_hint(mm, hint_owner(mm, f), PPN(mm->share.frame[f].obj));
+		mm->stat.hint_evictions++;
+		return true;
+	}
+	return false;
+}
+
 int share_try(struct mm *mm, struct mm_vm *vm, ppn_t ppn)
 {
 	pte_t e = pmap_get(&vm->pmap, ppn);
@@ -157,6 +171,8 @@ int share_try(struct mm *mm, struct mm_vm *vm, ppn_t ppn)
 		return SHARE_HINTED;
 	vm_drop_hint(mm, vm, ppn);
 	f = share_add_hint(&mm->share, h, vm->id, (uint32_t)ppn.v);
+	if (f == SF_NIL && evict_hint(mm, h))
+		f = share_add_hint(&mm->share, h, vm->id, (uint32_t)ppn.v);
 	if (f == SF_NIL) {
 		mm->stat.table_full++;
 		return SHARE_FULL;

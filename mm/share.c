@@ -13,8 +13,8 @@ int share_init(struct share_table *t, uint32_t nframes)
 	*t = (struct share_table){ 0 };
 	if (nframes < 2 || nframes > SF_LINK_MASK)
 		return -EINVAL;
-	t->bucket_bits = 1;
-	while ((1u << t->bucket_bits) < nframes / 2 && t->bucket_bits < 31)
+	t->bucket_bits = 1; /* the largest power of two <= nframes / 2: chains of two frames when full */
+	while ((2u << t->bucket_bits) <= nframes / 2 && t->bucket_bits < 30)
 		t->bucket_bits++;
 	t->frame = mm_zalloc((uint64_t)nframes * sizeof(*t->frame));
 	t->bucket = mm_zalloc(((uint64_t)1 << t->bucket_bits) * sizeof(*t->bucket));

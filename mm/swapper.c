@@ -6,8 +6,8 @@
  * offered to the sharing scanner (share before swap, paper §4): if it is shared, a page is reclaimed without I/O.
  * Each VM may use at most max - min slots, reserved for it at admission.
  *
- * mm_reclaim_step() applies the free-memory state's action: in soft, only VMs whose balloon cannot be used are
- * swapped; in hard and low, every VM above its target; in low, VMs above target are also blocked from new backing.
+ * mm_reclaim_step() applies the free-memory state's action: in soft, only VMs whose balloon cannot be used (or is
+ * at its cap) are swapped; in hard and low, every VM above its target; in low, VMs above target are also blocked from new backing.
  */
 #include <ballast/errno.h>
 #include "mm/mm_internal.h"
@@ -112,8 +112,10 @@ void mm_reclaim_step(struct mm *mm, uint64_t elapsed_ms)
 			continue;
 		uint64_t alloc = mm_vm_alloc(vm);
 		bool above = alloc > vm->target;
-		/* Swap when the state asks for it, or in soft when this VM's balloon cannot do the job. */
-		bool swap = above && ((act & MSA_SWAP) || ((act & MSA_BALLOON) && !balloon_usable(vm)));
+		/* Swap when the state asks for it, or in soft when this VM's balloon cannot do the job: no trusted
+		 * driver, or the balloon already at its cap (SPEC §2.6: "page only where ballooning cannot"). */
+		bool capped = mm_balloon_size(vm) >= vm->max_pages * mm->tun.balloon_max_pm / 1000;
+		bool swap = above && ((act & MSA_SWAP) || ((act & MSA_BALLOON) && (!balloon_usable(vm) || capped)));
 		vm->blocked = above && (act & MSA_BLOCK);
 		if (!swap) {
 			vm->swap_credit_mp = 0;

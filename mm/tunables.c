@@ -21,7 +21,7 @@ void mm_tunables_default(struct mm_tunables *t)
 		.scan_vm_pps = 50,
 		.scan_total_pps = 200,
 		.share_scope = SHARE_GLOBAL,
-		.share_frames_pm = 1000,
+		.share_frames_pm = 500,
 		.balloon_max_pm = 650,
 		.balloon_grace_ms = 30000,
 		.balloon_touch_limit = 64,

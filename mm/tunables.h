@@ -36,7 +36,8 @@ struct mm_tunables {
 	uint32_t scan_vm_pps;	 /* pages scanned per second per VM (ESX 2: 50) */
 	uint32_t scan_total_pps; /* pages scanned per second over all VMs (ESX 2: 200) */
 	uint32_t share_scope;	 /* enum share_scope */
-	uint32_t share_frames_pm; /* sharing frames per 1000 machine pages (table capacity; frames are 16 bytes) */
+	uint32_t share_frames_pm; /* sharing frames per 1000 machine pages (16 bytes each; when full, new hints
+				     replace old ones in their chain). 500: 0.2% of memory with the buckets */
 
 	/* Ballooning (paper §3.2). */
 	uint32_t balloon_max_pm;      /* largest balloon as a fraction of the VM's max (ESXi: 65%) */

@@ -6,7 +6,7 @@
 # Bochs cannot exceed 2048 MiB of RAM (above it guest RAM is silently corrupted); the display is rfb with no
 # timeout because Debian's Bochs has no usable headless display, and it binds TCP 5900 (5901... if taken).
 set -euo pipefail
-iso=$1 serial=$2 log=$3 megs=${4:-512} model=${5:-corei7_icelake_u}
+iso=$1 serial=$2 log=$3 megs=${4:-512} model=${5:-corei7_skylake_x}
 if [ "$megs" -gt 2048 ]; then
   echo "bochsrc: $megs MiB is above Bochs's 2048 MiB limit" >&2
   exit 2

@@ -10,7 +10,7 @@
 # appeared; fails at once on any --reject pattern, on timeout, or if the emulator dies first.
 set -uo pipefail
 
-emulator=bochs iso= kernel= append= qemu_args= log= timeout=120 megs=512 cpu=corei7_icelake_u done_re='\[ballast\] halted:'
+emulator=bochs iso= kernel= append= qemu_args= log= timeout=120 megs=512 cpu=corei7_skylake_x done_re='\[ballast\] halted:'
 expects=() rejects=()
 while [ $# -gt 0 ]; do
   case $1 in

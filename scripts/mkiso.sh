@@ -37,4 +37,8 @@ if [ -d /usr/lib/grub/x86_64-efi ]; then
   targets=()
 fi
 mkdir -p "$(dirname "$out")"
-grub-mkrescue "${targets[@]}" -o "$out" "$stage" -- -quiet 2>/dev/null || grub-mkrescue "${targets[@]}" -o "$out" "$stage"
+# grub-mkrescue (xorriso) is chatty: keep its output unless it fails.
+if ! log=$(grub-mkrescue "${targets[@]}" -o "$out" "$stage" 2>&1); then
+  printf '%s\n' "$log" >&2
+  exit 1
+fi

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Boot an ISO in Bochs (VT-x with EPT) and show the serial console live.  Ctrl-C stops Bochs.
 #
-#   scripts/run-bochs.sh [ISO] [MEGS] [CPU_MODEL]     (defaults: build/ballast.iso, 2048, corei7_icelake_u)
+#   scripts/run-bochs.sh [ISO] [MEGS] [CPU_MODEL]     (defaults: build/ballast.iso, 2048, corei7_skylake_x)
 #
 # Bochs never exits when the hypervisor halts: the console stays open until you press Ctrl-C, or until the
 # RUN_SECONDS environment variable (if set) runs out.  The rfb display listens on localhost:5900 (VNC viewer).
 set -euo pipefail
-iso=${1:-build/ballast.iso} megs=${2:-2048} model=${3:-corei7_icelake_u}
+iso=${1:-build/ballast.iso} megs=${2:-2048} model=${3:-corei7_skylake_x}
 here=$(cd "$(dirname "$0")" && pwd)
 dir=$(mktemp -d /tmp/ballast-bochs.XXXXXX)
 : > "$dir/serial.log"

@@ -1,6 +1,7 @@
 /* The simulated guest (see guest.h). */
 #include <math.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <ballast/errno.h>
 #include "sim/guest.h"

@@ -156,6 +156,11 @@ static int parse_operand(const struct scenario *sc, const char *s, struct sim_op
 
 	memset(o, 0, sizeof(*o));
 	o->at_ms = -1;
+	o->factor = 1;
+	if (strchr(s, '*')) { /* 1.3*vm.metric@time */
+		o->factor = strtod(s, NULL);
+		s = strchr(s, '*') + 1;
+	}
 	snprintf(buf, sizeof(buf), "%s", s);
 	if (isdigit((unsigned char)buf[0]) || buf[0] == '-' || buf[0] == '.') {
 		char *end;

@@ -48,6 +48,7 @@ struct sim_operand {
 	int vm;		 /* -1: machine */
 	char metric[16];
 	int64_t at_ms;	 /* -1: the expectation's time */
+	double factor;	 /* FACTOR*vm.metric */
 };
 
 struct sim_expect {

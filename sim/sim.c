@@ -22,8 +22,8 @@
 enum { M_ALLOC, M_BALLOON, M_SHARED, M_SWAPPED, M_TARGET, M_ACTIVE, M_TPUT, M_PRED, M_WANT, M_MAX, M_MIN, NMETRIC };
 static const char *const metric_name[NMETRIC] = { "alloc", "balloon", "shared", "swapped", "target", "active",
 						  "tput",  "pred",    "want",   "max",	 "min" };
-enum { MM_FREE, MM_SHAREDPAGES, MM_STATE, NMACH };
-static const char *const mach_name[NMACH] = { "free", "shared", "state" };
+enum { MM_FREE, MM_SHAREDPAGES, MM_STATE, MM_SHAREDPCT, MM_RECLAIMED, NMACH };
+static const char *const mach_name[NMACH] = { "free", "shared", "state", "sharedpct", "reclaimed" };
 
 struct sample {
 	uint64_t t;
@@ -53,10 +53,10 @@ static void predict(double *out)
 		uint64_t d = g->spec->kernel + g->want;
 		double f = (g->spec->kernel + g->want * (g->active_pm / 1000.0)) / (double)(d ? d : 1);
 		pv[i] = (struct policy_vm){ .min = g->spec->min, .max = g->spec->max, .shares = g->vm->shares,
-					    .alloc = d, .active_q16 = (uint32_t)(f * 65536) };
+					    .alloc = d, .demand = d, .active_q16 = (uint32_t)(f * 65536) };
 		demand += d;
 	}
-	policy_targets(fm.mm.k_q16, pv, sc.nvms, demand > avail ? demand - avail : 0);
+	policy_targets(fm.mm.k_q16, pv, sc.nvms, avail);
 	for (unsigned i = 0; i < sc.nvms; i++)
 		out[i] = mb(MIN(pv[i].alloc, pv[i].target));
 }
@@ -72,6 +72,12 @@ static void record(uint64_t now, FILE *csv, bool quiet)
 	s->machine[MM_FREE] = mb(mm_free_pages(&fm.mm));
 	s->machine[MM_SHAREDPAGES] = mb(fm.mm.pool.count[MP_SHARED]);
 	s->machine[MM_STATE] = fm.mm.state;
+	uint64_t alloc = 0, shared = 0, used = fm.mm.pool.npages - mm_free_pages(&fm.mm);
+	for (unsigned i = 0; i < sc.nvms; i++)
+		alloc += mm_vm_alloc(guests[i].vm), shared += guests[i].vm->pmap.count[PS_SHARED];
+	/* Sharing as in the paper's Fig. 4: guest memory mapped to shared pages, and machine memory saved. */
+	s->machine[MM_SHAREDPCT] = alloc ? 100.0 * shared / alloc : 0;
+	s->machine[MM_RECLAIMED] = alloc ? 100.0 * ((double)alloc - (double)used) / alloc : 0;
 	if (!quiet) {
 		mm_memstat_machine(&fm.mm, line, sizeof(line));
 		puts(line);
@@ -121,18 +127,19 @@ static int operand(const struct sim_operand *o, uint64_t at, double *v)
 		*v = o->value;
 		return 0;
 	}
+	double f = o->factor;
 	const struct sample *s = sample_at(o->at_ms >= 0 ? (uint64_t)o->at_ms : at);
 	if (!s)
 		return -1;
 	if (o->vm < 0) {
 		for (unsigned m = 0; m < NMACH; m++)
 			if (!strcmp(o->metric, mach_name[m]))
-				return *v = s->machine[m], 0;
+				return *v = f * s->machine[m], 0;
 		return -1;
 	}
 	for (unsigned m = 0; m < NMETRIC; m++)
 		if (!strcmp(o->metric, metric_name[m]))
-			return *v = s->vm[o->vm][m], 0;
+			return *v = f * s->vm[o->vm][m], 0;
 	return -1;
 }
 

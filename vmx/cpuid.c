@@ -1,6 +1,6 @@
 /*
  * CPUID for guests.  The host's answers pass through except where they would promise what the virtual platform
- * does not have: VMX, a local APIC or x2APIC, MTRRs, performance counters, MONITOR/MWAIT, speculation-control MSRs,
+ * does not have: VMX, a local APIC or x2APIC, MTRRs, machine-check architecture, performance counters, MONITOR/MWAIT, speculation-control MSRs,
  * power management.  The TSC frequency is told truthfully in leaves 0x15/0x16 (the value ballast measured), so
  * the guest's clock runs at the right speed without calibrating against the PIT (SPEC §5).
  */
@@ -13,7 +13,9 @@
 #define CPUID_1_ECX_PDCM BIT(15)
 #define CPUID_1_ECX_X2APIC BIT(21)
 #define CPUID_1_ECX_TSC_DEADLINE BIT(24)
+#define CPUID_1_EDX_MCE BIT(7)
 #define CPUID_1_EDX_MTRR BIT(12)
+#define CPUID_1_EDX_MCA BIT(14)
 #define CPUID_1_EDX_APIC BIT(9)
 #define CPUID_1_EDX_DS BIT(21)
 #define CPUID_1_EDX_ACPI BIT(22)
@@ -54,7 +56,8 @@ static void cpuid_for_guest(uint32_t leaf, uint32_t sub, struct cpuid_regs *r)
 		r->ecx &= ~(CPUID_1_ECX_VMX | CPUID_1_ECX_MONITOR | CPUID_1_ECX_PDCM | CPUID_1_ECX_X2APIC |
 			    CPUID_1_ECX_TSC_DEADLINE);
 		r->ecx |= CPUID_1_ECX_HYPERVISOR;
-		r->edx &= ~(CPUID_1_EDX_MTRR | CPUID_1_EDX_APIC | CPUID_1_EDX_DS | CPUID_1_EDX_ACPI);
+		r->edx &= ~(CPUID_1_EDX_MTRR | CPUID_1_EDX_APIC | CPUID_1_EDX_DS | CPUID_1_EDX_ACPI | CPUID_1_EDX_MCE |
+			    CPUID_1_EDX_MCA); /* no machine-check banks to read */
 		r->ebx &= 0x0000ffff; /* one logical processor, initial APIC id 0 */
 		break;
 	case 5:	 /* MONITOR/MWAIT */

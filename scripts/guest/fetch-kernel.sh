@@ -42,7 +42,7 @@ fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$tmp" --wildcards './boot/*'
-vmlinuz=$(ls "$tmp"/boot/vmlinuz-* 2>/dev/null | head -n1)
+vmlinuz=$(find "$tmp/boot" -name "vmlinuz-*" | head -n1)
 [ -n "$vmlinuz" ] || { echo "fetch-kernel: $deb has no /boot/vmlinuz-*" >&2; exit 1; }
 [ "$(basename "$vmlinuz")" = "vmlinuz-$version" ] || echo "fetch-kernel: note: package $pkg holds $(basename "$vmlinuz")" >&2
 

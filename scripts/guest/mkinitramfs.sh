@@ -16,7 +16,7 @@ set -euo pipefail
 die() { echo "mkinitramfs: $*" >&2; exit 1; }
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-out= init=$root/guests/initramfs/init balloon= busybox=/bin/busybox progs=()
+out='' init=$root/guests/initramfs/init balloon='' busybox=/bin/busybox progs=()
 while [ $# -gt 0 ]; do
   case $1 in
     --init) init=$2; shift 2 ;;

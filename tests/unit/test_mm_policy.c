@@ -49,18 +49,25 @@ static void idle_tax_two_vms(void **state)
 		{ .min = 100, .max = 2000, .shares = 1000, .alloc = 1000, .active_q16 = Q16 },
 		{ .min = 100, .max = 2000, .shares = 1000, .alloc = 1000, .active_q16 = 0 },
 	};
-	assert_int_equal(policy_targets(k_of(0), v, 2, 500), 0);
+	assert_int_equal(policy_targets(k_of(0), v, 2, 1500), 0);
 	assert_true(v[0].target >= 749 && v[0].target <= 751); /* pure proportional share: 250 each */
 	assert_true(v[1].target >= 749 && v[1].target <= 751);
-	assert_int_equal(policy_targets(k_of(750), v, 2, 500), 0);
+	assert_int_equal(policy_targets(k_of(750), v, 2, 1500), 0);
 	assert_true(v[1].target >= 499 && v[1].target <= 501); /* the idle VM gives all 500 */
 	assert_true(v[0].target >= 1000);		       /* the active one may even grow */
 	/* Nothing to reclaim: everyone may go to max. */
-	policy_targets(k_of(750), v, 2, 0);
+	policy_targets(k_of(750), v, 2, 2000);
 	assert_int_equal(v[0].target, 2000);
 	assert_int_equal(v[1].target, 2000);
+	/* Demand beyond the allocation (a ballooned active VM) is served by the same rule: the 500 pages it wants
+	 * beyond the budget come out of the idle VM. */
+	v[0].demand = 1800;
+	policy_targets(k_of(750), v, 2, 2300);
+	assert_true(v[0].target >= 1998 && v[0].target <= 2000);
+	assert_true(v[1].target >= 499 && v[1].target <= 501);
+	v[0].demand = 0;
 	/* More than can be had: everyone at min, the shortfall reported. */
-	assert_int_equal(policy_targets(k_of(750), v, 2, 1900), 100);
+	assert_int_equal(policy_targets(k_of(750), v, 2, 100), 100);
 	assert_int_equal(v[0].target, 100);
 	assert_int_equal(v[1].target, 100);
 }
@@ -91,7 +98,9 @@ static void targets_match_page_by_page_revocation(void **state)
 		}
 		reclaim = rnd(&s) % (total / 2 + 1);
 		memcpy(it, v, sizeof(v));
-		policy_targets(k, v, n, reclaim);
+		for (unsigned i = 0; i < n; i++)
+			v[i].demand = v[i].alloc;
+		policy_targets(k, v, n, total - reclaim);
 		/* The definition: take one page at a time from the lowest rho (f held fixed). */
 		for (uint64_t r = 0; r < reclaim; r++) {
 			int i = policy_pick_victim(k, it, n);
@@ -115,7 +124,7 @@ static void thousand_vms(void **state)
 	static struct policy_vm v[1024];
 	for (unsigned i = 0; i < 1024; i++)
 		v[i] = (struct policy_vm){ .min = 10, .max = 1000, .shares = 1 + i, .alloc = 500, .active_q16 = Q16 / 2 };
-	assert_int_equal(policy_targets(k_of(750), v, 1024, 100000), 0);
+	assert_int_equal(policy_targets(k_of(750), v, 1024, 1024 * 500 - 100000), 0);
 	assert_true(v[0].target < v[1023].target); /* more shares, more memory */
 }
 

@@ -13,6 +13,7 @@
 struct model {
 	uint64_t seed[NVM][GPAGES]; /* expected content: 0 = zeros */
 	bool ballooned[NVM][GPAGES];
+	uint64_t cow, swapin; /* counts of VMs that were restarted */
 };
 
 static uint64_t rnd(uint64_t *s)
@@ -111,6 +112,7 @@ static void run(uint64_t s, bool abits)
 				check_page(fm, x, m, v, q);
 		} else if (op == 98 && rnd(&s) % 8 == 0) { /* VM restart */
 			snprintf(name, sizeof(name), "r%u", v);
+			m->cow += x->stat.cow_breaks + x->stat.cow_reuse, m->swapin += x->stat.swap_ins;
 			fm_vm_destroy(fm, x);
 			vm[v] = mk_vm(fm, name, GPAGES, 0, 100 * (v + 1));
 			mm_balloon_connect(&fm->mm, vm[v]);
@@ -126,7 +128,7 @@ static void run(uint64_t s, bool abits)
 		for (unsigned q = 0; q < GPAGES; q++)
 			check_page(fm, vm[v], m, v, q);
 	/* The sequence must actually have exercised every mechanism. */
-	uint64_t cow = 0, swapin = 0;
+	uint64_t cow = m->cow, swapin = m->swapin;
 	for (unsigned v = 0; v < NVM; v++)
 		cow += vm[v]->stat.cow_breaks + vm[v]->stat.cow_reuse, swapin += vm[v]->stat.swap_ins;
 	assert_true(fm->mm.stat.shared > 100 && fm->mm.stat.zero_shared > 100 && fm->mm.stat.stale_hints > 0);

@@ -105,6 +105,36 @@ static void hard_state_swaps_to_target(void **state)
 	done_machine(fm);
 }
 
+static void distrusted_balloon_is_swapped_in_soft(void **state)
+{
+	struct fake_machine *fm = mk_machine(1000, 2000, NULL);
+	struct mm_vm *good = mk_vm(fm, "good", 1000, 0, 1000), *stuck = mk_vm(fm, "stuck", 1000, 0, 1000);
+
+	mm_balloon_connect(&fm->mm, good);
+	mm_balloon_connect(&fm->mm, stuck); /* connects, then never inflates */
+	for (unsigned p = 0; p < 485; p++) {
+		assert_int_equal(fm_write_pattern(fm, good, PPN(p), p + 1), 0);
+		assert_int_equal(fm_write_pattern(fm, stuck, PPN(p), 5000 + p), 0);
+	}
+	mm_tick(&fm->mm, 1000); /* 3% free: soft, both above target, ballooning asked for */
+	assert_int_equal(fm->mm.state, MS_SOFT);
+	assert_true(mm_balloon_target(&fm->mm, stuck) > 0);
+	assert_int_equal(stuck->pmap.count[PS_SWAPPED], 0); /* soft: balloon first */
+	uint64_t next = 999;
+	for (uint64_t t = 2000; t <= 40000; t += 1000) {
+		while (mm_balloon_size(good) < mm_balloon_target(&fm->mm, good)) { /* good's driver follows */
+			ppn_t p = PPN(next--);
+			assert_int_equal(mm_balloon_lock(&fm->mm, good, &p, 1, NULL), 0);
+		}
+		mm_tick(&fm->mm, t);
+	}
+	assert_true(stuck->balloon.distrusted);
+	assert_false(good->balloon.distrusted);
+	assert_true(stuck->pmap.count[PS_SWAPPED] > 0); /* the panic button, for this VM only */
+	assert_int_equal(good->pmap.count[PS_SWAPPED], 0);
+	done_machine(fm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -113,6 +143,7 @@ int main(void)
 		cmocka_unit_test(share_before_swap),
 		cmocka_unit_test(io_error_leaves_page),
 		cmocka_unit_test(hard_state_swaps_to_target),
+		cmocka_unit_test(distrusted_balloon_is_swapped_in_soft),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
