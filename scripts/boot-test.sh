@@ -35,7 +35,6 @@ image=${iso:-$kernel}
 
 here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$(dirname "$log")"
-: > "$log"
 emu_log=$log.emulator
 case $emulator in
   bochs)
@@ -45,9 +44,11 @@ case $emulator in
     # Bochs's rfb display listens on 5900 or the next free port; serialise Bochs runs so two never race for it.
     exec 9> /tmp/ballast-bochs.lock
     flock 9
+    : > "$log"
     bochs -q -f "$rc" -rc "$log.bochs-cmds" < /dev/null > "$emu_log.stdout" 2>&1 &
     ;;
   qemu)
+    : > "$log"
     if [ -n "$iso" ]; then boot=(-cdrom "$iso"); else boot=(-kernel "$kernel" -append "$append"); fi
     # shellcheck disable=SC2086 # qemu_args is a list of words on purpose
     qemu-system-x86_64 "${boot[@]}" -m "$megs" -display none -serial file:"$log" -no-reboot \

@@ -1,7 +1,9 @@
 /*
  * CPUID for guests.  The host's answers pass through except where they would promise what the virtual platform
  * does not have: VMX, a local APIC or x2APIC, MTRRs, machine-check architecture, performance counters, MONITOR/MWAIT, speculation-control MSRs,
- * power management.  The TSC frequency is told truthfully in leaves 0x15/0x16 (the value ballast measured), so
+ * power management, and XSAVE with everything that needs it (AVX and later): guests keep x87/SSE state, which
+ * FXSAVE switches, so a VM switch never depends on each CPU model's XSAVE layout (Bochs's models describe theirs
+ * inconsistently, and Linux then disables XSAVE halfway).  The TSC frequency is told truthfully in leaves 0x15/0x16 (the value ballast measured), so
  * the guest's clock runs at the right speed without calibrating against the PIT (SPEC §5).
  */
 #include "arch/x86_64/cpu.h"
@@ -13,6 +15,11 @@
 #define CPUID_1_ECX_PDCM BIT(15)
 #define CPUID_1_ECX_X2APIC BIT(21)
 #define CPUID_1_ECX_TSC_DEADLINE BIT(24)
+#define CPUID_1_ECX_FMA BIT(12)
+#define CPUID_1_ECX_XSAVE BIT(26)
+#define CPUID_1_ECX_OSXSAVE BIT(27)
+#define CPUID_1_ECX_AVX BIT(28)
+#define CPUID_1_ECX_F16C BIT(29)
 #define CPUID_1_EDX_MCE BIT(7)
 #define CPUID_1_EDX_MTRR BIT(12)
 #define CPUID_1_EDX_MCA BIT(14)
@@ -23,6 +30,10 @@
 #define CPUID_7_EBX_RTM BIT(11)
 #define CPUID_7_EBX_HLE BIT(4)
 #define CPUID_7_ECX_WAITPKG BIT(5)
+/* leaf 7: everything that needs XSAVE-managed state (AVX2, AVX-512 family, PKU/OSPKE, AMX) */
+#define CPUID_7_EBX_XSTATE (BIT(5) | BIT(16) | BIT(17) | BIT(21) | BIT(26) | BIT(27) | BIT(28) | BIT(30) | BIT(31))
+#define CPUID_7_ECX_XSTATE (BIT(1) | BIT(3) | BIT(4) | BIT(6) | BIT(8) | BIT(9) | BIT(10) | BIT(11) | BIT(12) | BIT(14))
+#define CPUID_7_EDX_XSTATE (BIT(2) | BIT(3) | BIT(8) | BIT(22) | BIT(23) | BIT(24))
 /* leaf 7 EDX: MD_CLEAR(10), IBRS/IBPB(26), STIBP(27), L1D_FLUSH(28), ARCH_CAPABILITIES(29), CORE_CAP(30), SSBD(31) */
 #define CPUID_7_EDX_SPEC_CTRL_MSRS (BIT(10) | BIT(26) | BIT(27) | BIT(28) | BIT(29) | BIT(30) | BIT(31))
 #define HYPERVISOR_LEAF_MAX 0x40000001
@@ -54,7 +65,8 @@ static void cpuid_for_guest(uint32_t leaf, uint32_t sub, struct cpuid_regs *r)
 		break;
 	case 1:
 		r->ecx &= ~(CPUID_1_ECX_VMX | CPUID_1_ECX_MONITOR | CPUID_1_ECX_PDCM | CPUID_1_ECX_X2APIC |
-			    CPUID_1_ECX_TSC_DEADLINE);
+			    CPUID_1_ECX_TSC_DEADLINE | CPUID_1_ECX_XSAVE | CPUID_1_ECX_OSXSAVE | CPUID_1_ECX_AVX |
+			    CPUID_1_ECX_F16C | CPUID_1_ECX_FMA);
 		r->ecx |= CPUID_1_ECX_HYPERVISOR;
 		r->edx &= ~(CPUID_1_EDX_MTRR | CPUID_1_EDX_APIC | CPUID_1_EDX_DS | CPUID_1_EDX_ACPI | CPUID_1_EDX_MCE |
 			    CPUID_1_EDX_MCA); /* no machine-check banks to read */
@@ -63,13 +75,14 @@ static void cpuid_for_guest(uint32_t leaf, uint32_t sub, struct cpuid_regs *r)
 	case 5:	 /* MONITOR/MWAIT */
 	case 6:	 /* thermal and power management (APERF/MPERF) */
 	case 0xa: /* architectural performance monitoring */
+	case 0xd: /* XSAVE state components */
 		*r = (struct cpuid_regs){ 0 };
 		break;
 	case 7:
 		if (sub == 0) {
-			r->ebx &= ~(CPUID_7_EBX_TSC_ADJUST | CPUID_7_EBX_RTM | CPUID_7_EBX_HLE);
-			r->ecx &= ~CPUID_7_ECX_WAITPKG;
-			r->edx &= ~CPUID_7_EDX_SPEC_CTRL_MSRS;
+			r->ebx &= ~(CPUID_7_EBX_TSC_ADJUST | CPUID_7_EBX_RTM | CPUID_7_EBX_HLE | CPUID_7_EBX_XSTATE);
+			r->ecx &= ~(CPUID_7_ECX_WAITPKG | CPUID_7_ECX_XSTATE);
+			r->edx &= ~(CPUID_7_EDX_SPEC_CTRL_MSRS | CPUID_7_EDX_XSTATE);
 		}
 		break;
 	case 0x15: /* TSC/crystal ratio: TSC = ECX * EBX / EAX; we say crystal = TSC, ratio 1/1 */

@@ -174,8 +174,8 @@ static enum exit_action handle_cr(struct vm *vm, const struct exit_info *e)
 		}
 	} else if (type == 0 && cr == 4) {
 		uint64_t v = read_gpr(vm, reg);
-		if ((v & CR4_VMXE) || (v & ~(vmx_caps.cr4_fixed1 | CR4_VMXE))) {
-			vcpu_inject_gp(vm); /* VMX is not offered to guests; unknown bits fault as on hardware */
+		if ((v & (CR4_VMXE | CR4_OSXSAVE)) || (v & ~vmx_caps.cr4_fixed1)) {
+			vcpu_inject_gp(vm); /* VMX and XSAVE are not offered to guests; unknown bits fault as on hardware */
 			return EXIT_RESUME;
 		}
 		vmwrite(VMCS_CR4_READ_SHADOW, v);
@@ -241,19 +241,9 @@ static enum exit_action handle_ept_misconfig(struct vm *vm, const struct exit_in
 
 static enum exit_action handle_xsetbv(struct vm *vm, const struct exit_info *e)
 {
-	struct guest_regs *g = &vm->vcpu.regs;
-	uint64_t v = (g->rdx << 32) | (uint32_t)g->rax;
-	struct cpuid_regs xs = cpuid_count(0xd, 0);
-	uint64_t supported = ((uint64_t)xs.edx << 32) | xs.eax;
-
-	/* XCR0 rules (SDM Vol. 1 §13.3): only XCR0 exists, x87 must stay on, AVX needs SSE, nothing unsupported. */
-	if ((uint32_t)g->rcx != 0 || !(v & 1) || (v & ~supported) || ((v & 4) && !(v & 2))) {
-		vcpu_inject_gp(vm);
-		return EXIT_RESUME;
-	}
-	__asm__ volatile("xsetbv" : : "c"(0), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
-	vm->vcpu.xcr0 = v;
-	vcpu_skip_instruction(vm, e);
+	/* XSAVE is hidden from guests (vmx/cpuid.c) and CR4.OSXSAVE cannot be set, so the CPU raises #UD before
+	 * XSETBV could exit; should a CPU exit anyway, answer as one without XSAVE would. */
+	vcpu_inject_ud(vm);
 	return EXIT_RESUME;
 }
 

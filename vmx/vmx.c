@@ -96,9 +96,6 @@ int vmx_cpu_enable(void)
 	/* CR0 and CR4 must satisfy the VMX fixed bits before VMXON (§24.8); CR4.VMXE enables the instructions. */
 	uint64_t cr0 = (read_cr0() | vmx_caps.cr0_fixed0) & vmx_caps.cr0_fixed1;
 	uint64_t cr4 = (read_cr4() | vmx_caps.cr4_fixed0 | CR4_VMXE) & vmx_caps.cr4_fixed1;
-	/* XSETBV from guests is executed on their behalf, which needs CR4.OSXSAVE in the host. */
-	if (cpuid(1).ecx & BIT(26))
-		cr4 |= CR4_OSXSAVE;
 	write_cr0(cr0);
 	write_cr4(cr4);
 
