@@ -27,6 +27,7 @@ SHARED_SRCS := lib/format.c lib/errno.c lib/cmdline.c mm/memmap.c mm/frame_alloc
                vmx/vmx_caps_decode.c loader/linux_image.c
 # The memory-manager core adds its files here (MM_CORE_SRCS); the simulator and benchmarks add their own targets.
 -include mm/core.mk
+-include mk/guest.mk
 SHARED_SRCS += $(MM_CORE_SRCS)
 
 KERNEL_SRCS := $(filter-out $(SHARED_SRCS),$(wildcard kernel/*.c arch/x86_64/*.c drivers/*.c vmx/*.c vdev/*.c loader/*.c)) lib/string.c
@@ -70,6 +71,18 @@ EDGE_CASES := basic oob triple badio
 $(BUILD)/edge-%.iso: $(BUILD)/ballast.elf $(BUILD)/tests/guests/edge.elf scripts/mkiso.sh
 	BALLAST_CMDLINE="vm.mem=64" scripts/mkiso.sh $@ $(BUILD)/ballast.elf "$(BUILD)/tests/guests/edge.elf=kernel case=$*"
 EDGE_ISOS := $(patsubst %,$(BUILD)/edge-%.iso,$(EDGE_CASES))
+
+# Linux guests under ballast (the regression): Debian's kernel in both forms with the busybox initramfs.
+LINUX_GUEST_CMDLINE := console=ttyS0,115200 acpi=off nolapic pci=off nosmp
+$(BUILD)/linux-vmlinux.iso: $(BUILD)/ballast.elf $(GUEST_VMLINUX) $(GUEST_INITRAMFS) scripts/mkiso.sh
+	BALLAST_CMDLINE="vm.mem=256" scripts/mkiso.sh $@ $(BUILD)/ballast.elf \
+	  "$(GUEST_VMLINUX)=kernel $(LINUX_GUEST_CMDLINE) ballast.workload=memtouch:128" "$(GUEST_INITRAMFS)=initrd"
+$(BUILD)/linux-bzimage.iso: $(BUILD)/ballast.elf $(GUEST_VMLINUZ) $(GUEST_INITRAMFS) scripts/mkiso.sh
+	BALLAST_CMDLINE="vm.mem=256" scripts/mkiso.sh $@ $(BUILD)/ballast.elf \
+	  "$(GUEST_VMLINUZ)=kernel $(LINUX_GUEST_CMDLINE) ballast.workload=memtouch:32" "$(GUEST_INITRAMFS)=initrd"
+
+regress: $(BUILD)/linux-vmlinux.iso $(BUILD)/linux-bzimage.iso
+	tests/boot/linux.sh
 
 # An image whose boot triggers a deliberate exception (the exception-report test).
 $(BUILD)/ballast-fault.iso: $(BUILD)/ballast.elf scripts/mkiso.sh
@@ -115,7 +128,6 @@ unit: $(UNIT_BINS)
 
 -include sim/sim.mk
 -include bench/bench.mk
--include mk/guest.mk
 
 # ---------------------------------------------------------------------------------------------------------------
 # Emulator tests.  Each boots an image with a time limit and checks the serial log (scripts/boot-test.sh).
@@ -123,7 +135,7 @@ unit: $(UNIT_BINS)
 boot-test: $(BUILD)/ballast.iso $(BUILD)/ballast-fault.iso $(EDGE_ISOS)
 	tests/boot/run-all.sh
 
-test: unit boot-test $(TEST_EXTRA)
+test: unit kcheck boot-test regress $(TEST_EXTRA)
 
 run: $(BUILD)/ballast.iso
 	scripts/run-bochs.sh $(BUILD)/ballast.iso
@@ -131,7 +143,7 @@ run: $(BUILD)/ballast.iso
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all unit test boot-test run clean
+.PHONY: all unit test boot-test regress run clean
 .DELETE_ON_ERROR:
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
