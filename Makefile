@@ -23,7 +23,7 @@ KCFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -Wstric
 KLDFLAGS := -nostdlib -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments -T boot/linker.ld
 
 # Sources shared by the hypervisor and the host builds (pure C, no hardware).
-SHARED_SRCS := lib/format.c lib/errno.c lib/cmdline.c mm/memmap.c mm/frame_alloc.c kernel/bootinfo.c \
+SHARED_SRCS := lib/format.c lib/errno.c lib/cmdline.c lib/vmconfig.c lib/monitor_cmd.c mm/memmap.c mm/frame_alloc.c kernel/bootinfo.c \
                vmx/vmx_caps_decode.c loader/linux_image.c
 # The memory-manager core adds its files here (MM_CORE_SRCS); the simulator and benchmarks add their own targets.
 -include mm/core.mk
@@ -67,7 +67,7 @@ $(BUILD)/tests/guests/%.elf: tests/guests/%.asm tests/guests/guest.ld
 	@$(LD) -nostdlib -z noexecstack --no-warn-rwx-segments -T tests/guests/guest.ld $(@:.elf=.o) -o $@
 
 # One ISO per edge case: the guest's command line picks the case.
-EDGE_CASES := basic oob triple badio
+EDGE_CASES := basic oob triple badio hcall
 $(BUILD)/edge-%.iso: $(BUILD)/ballast.elf $(BUILD)/tests/guests/edge.elf scripts/mkiso.sh
 	BALLAST_CMDLINE="vm.mem=64" scripts/mkiso.sh $@ $(BUILD)/ballast.elf "$(BUILD)/tests/guests/edge.elf=kernel case=$*"
 EDGE_ISOS := $(patsubst %,$(BUILD)/edge-%.iso,$(EDGE_CASES))
@@ -81,8 +81,15 @@ $(BUILD)/linux-bzimage.iso: $(BUILD)/ballast.elf $(GUEST_VMLINUZ) $(GUEST_INITRA
 	BALLAST_CMDLINE="vm.mem=256" scripts/mkiso.sh $@ $(BUILD)/ballast.elf \
 	  "$(GUEST_VMLINUZ)=kernel $(LINUX_GUEST_CMDLINE) ballast.workload=memtouch:32" "$(GUEST_INITRAMFS)=initrd"
 
-regress: $(BUILD)/linux-vmlinux.iso $(BUILD)/linux-bzimage.iso
+# Four VMs from the configuration file, one of which crashes (tests/boot/four-vms.sh).
+$(BUILD)/four-vms.iso: $(BUILD)/ballast.elf $(GUEST_VMLINUX) $(GUEST_INITRAMFS) scripts/mkiso.sh tests/boot/four-vms.conf \
+		tests/boot/four-vms.monitor
+	scripts/mkiso.sh $@ $(BUILD)/ballast.elf "$(GUEST_VMLINUX)=vmlinux" "$(GUEST_INITRAMFS)=initramfs" \
+	  "tests/boot/four-vms.conf=config" "tests/boot/four-vms.monitor=monitor-script"
+
+regress: $(BUILD)/linux-vmlinux.iso $(BUILD)/linux-bzimage.iso $(BUILD)/four-vms.iso
 	tests/boot/linux.sh
+	tests/boot/four-vms.sh
 
 # An image whose boot triggers a deliberate exception (the exception-report test).
 $(BUILD)/ballast-fault.iso: $(BUILD)/ballast.elf scripts/mkiso.sh
@@ -137,8 +144,15 @@ boot-test: $(BUILD)/ballast.iso $(BUILD)/ballast-fault.iso $(EDGE_ISOS)
 
 test: unit kcheck boot-test regress $(TEST_EXTRA)
 
-run: $(BUILD)/ballast.iso
-	scripts/run-bochs.sh $(BUILD)/ballast.iso
+# The main job: ballast with four Linux guests (guests/configs/four-vms.conf) in Bochs, console on the terminal.
+RUN_CONFIG ?= guests/configs/four-vms.conf
+RUN_MEGS ?= 1024
+$(BUILD)/ballast-run.iso: $(BUILD)/ballast.elf $(GUEST_VMLINUX) $(GUEST_INITRAMFS) scripts/mkiso.sh $(RUN_CONFIG)
+	scripts/mkiso.sh $@ $(BUILD)/ballast.elf "$(GUEST_VMLINUX)=vmlinux" "$(GUEST_INITRAMFS)=initramfs" \
+	  "$(RUN_CONFIG)=config"
+
+run: $(BUILD)/ballast-run.iso
+	scripts/run-bochs.sh $(BUILD)/ballast-run.iso $(RUN_MEGS)
 
 clean:
 	rm -rf $(BUILD)

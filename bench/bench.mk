@@ -10,4 +10,11 @@ $(BUILD)/bench/%: $(BUILD)/host/bench/%.o $(HOST_LIB)
 bench-mm: $(BENCH_BINS)
 	@for b in $(BENCH_BINS); do $$b || exit 1; done
 
-.PHONY: bench-mm
+# Boot benchmark (bench/boot-linux.sh): Debian's kernel + initramfs booted directly by GRUB in Bochs vs under
+# ballast in Bochs (bzImage, plus the vmlinux fast path); time to userspace, ratio against the 1.15 goal, VM exits by
+# reason.  Minutes; figures also in build/bench/boot-linux.txt.  BENCH_BOOT_ARGS passes options (e.g. --rounds 2).
+BENCH_BOOT_ARGS ?=
+bench-boot: $(BUILD)/ballast.elf $(GUEST_VMLINUZ) $(GUEST_VMLINUX) $(GUEST_INITRAMFS)
+	bench/boot-linux.sh $(BENCH_BOOT_ARGS)
+
+.PHONY: bench-mm bench-boot

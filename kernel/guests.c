@@ -1,25 +1,38 @@
 /*
- * Until the VM configuration file arrives, one VM is described by the boot modules themselves: a module whose
- * first word is "kernel" is the guest kernel (the rest of its string is the guest's command line), a module named
- * "initrd" its initramfs.  ballast's own command line sets the VM's memory with vm.mem=<MiB>.
+ * Starting the guests: from the VM configuration file (a module named "config", format in guests/configs/README.md)
+ * or, without one, a single VM described by the modules themselves: a module whose first word is "kernel" is the
+ * guest kernel (the rest of its string is the guest's command line), one named "initrd" its initramfs, and
+ * ballast's own command line sets the VM's memory with vm.mem=<MiB>.
+ * A VM that cannot start (bad configuration, missing module, refused by admission control, bad kernel image) is
+ * reported and skipped; the others start.
  */
 #include <ballast/cmdline.h>
 #include <ballast/errno.h>
 #include <ballast/string.h>
+#include <ballast/vmconfig.h>
 #include "kernel/guests.h"
+#include "kernel/hv_mm.h"
+#include "kernel/monitor.h"
+#include "kernel/periodic.h"
 #include "kernel/memory.h"
 #include "kernel/printk.h"
+#include "kernel/sched.h"
 #include "kernel/vm.h"
 #include "loader/linux_load.h"
 #include "vmx/vcpu.h"
 
 #define DEFAULT_VM_MIB 256
+#define DEFAULT_SHARES 1000
 
-static struct vm vm1;
+_Static_assert(VMCONFIG_MAX_VMS <= SCHED_MAX_VMS, "every configured VM fits in the run queue");
+
+static struct vm vms[SCHED_MAX_VMS];
+static unsigned nvms;
+static struct vmconfig config; /* large (command lines): not on the stack */
 
 static const struct boot_module *find_module(const struct boot_info *bi, const char *name)
 {
-	char word[32];
+	char word[64];
 
 	for (unsigned i = 0; i < bi->nmodules; i++) {
 		cmdline_first_word(bi->module[i].cmdline, word, sizeof(word));
@@ -40,14 +53,44 @@ static uint64_t parse_mib(const char *s, uint64_t fallback)
 	return *s ? fallback : v;
 }
 
-int guests_run(const struct boot_info *bi)
+/* Create, load and queue one VM; false (with the reason printed) when it cannot start. */
+static bool start_vm(const struct vm_params *p, const struct boot_module *kernel, const struct boot_module *initrd,
+		     const char *cmdline)
+{
+	struct vm *vm = &vms[nvms];
+	struct vcpu_boot_state boot;
+	int err;
+
+	if (nvms == SCHED_MAX_VMS) {
+		printk("vm %s: not started: at most %u VMs\n", p->name, SCHED_MAX_VMS);
+		return false;
+	}
+	err = vm_create(vm, p, nvms);
+	err = err ?: linux_load(vm, (const void *)kernel->start, kernel->end - kernel->start,
+				initrd ? (const void *)initrd->start : 0, initrd ? initrd->end - initrd->start : 0, cmdline,
+				&boot);
+	err = err ?: vcpu_init(vm, &boot);
+	err = err ?: sched_add(vm);
+	if (err) {
+		printk("vm %s: not started: %s\n", p->name, errno_name(err));
+		vm_destroy(vm);
+		return false;
+	}
+	nvms++;
+	printk("vm %s: starting with max %llu MiB, min %llu MiB, shares %u, command line \"%s\"\n", vm->name,
+	       (unsigned long long)(p->max_bytes >> 20), (unsigned long long)(p->min_bytes >> 20), p->shares, cmdline);
+	return true;
+}
+
+/* The legacy single-VM form. */
+static unsigned start_from_modules(const struct boot_info *bi)
 {
 	const struct boot_module *kernel = find_module(bi, "kernel"), *initrd = find_module(bi, "initrd");
 	char value[32];
 	uint64_t mib = DEFAULT_VM_MIB;
 
 	if (!kernel) {
-		printk("guests: no module named \"kernel\": nothing to run\n");
+		printk("guests: no VM configuration (module \"config\") and no module named \"kernel\": nothing to run\n");
 		return 0;
 	}
 	if (cmdline_get(bi->cmdline, "vm.mem", value, sizeof(value)))
@@ -60,21 +103,69 @@ int guests_run(const struct boot_info *bi)
 		cmdline++;
 	while (*cmdline == ' ')
 		cmdline++;
+	struct vm_params p = { .name = "vm1", .max_bytes = mib << 20, .min_bytes = 0, .shares = DEFAULT_SHARES };
+	return start_vm(&p, kernel, initrd, cmdline);
+}
 
-	struct vm *vm = &vm1;
-	int err = vm_create(vm, "vm1", 0, mib << 20);
-	struct vcpu_boot_state boot;
-	err = err ?: linux_load(vm, (const void *)kernel->start, kernel->end - kernel->start,
-				initrd ? (const void *)initrd->start : 0, initrd ? initrd->end - initrd->start : 0, cmdline,
-				&boot);
-	err = err ?: vcpu_init(vm, &boot);
-	if (err) {
-		printk("vm %s: not started: %s\n", vm->name, errno_name(err));
-		vm_destroy(vm);
-		return 0;
+static bool module_exists(const char *name, void *ctx)
+{
+	return find_module(ctx, name) != 0;
+}
+
+/* The configuration's machine knobs go to the memory manager and the statistics. */
+static void apply_machine(const struct vmconfig_machine *m)
+{
+	static const uint32_t scope[] = { [VMCONFIG_SHARING_VM] = SHARE_PER_VM, [VMCONFIG_SHARING_GLOBAL] = SHARE_GLOBAL,
+					  [VMCONFIG_SHARING_SALTED] = SHARE_SALTED };
+	struct mm_tunables t = hv_mm.tun;
+
+	if (m->has_memstat_interval)
+		periodic_set_memstat_interval(m->memstat_interval_s);
+	if (m->has_tax)
+		t.tax_pm = m->tax_pm;
+	if (m->sharing == VMCONFIG_SHARING_OFF)
+		t.scan_vm_pps = t.scan_total_pps = 0;
+	else if (m->sharing != VMCONFIG_SHARING_DEFAULT)
+		t.share_scope = scope[m->sharing];
+	if (mm_set_tunables(&hv_mm, &t) < 0)
+		printk("config: machine settings refused by the memory manager; defaults kept\n");
+}
+
+/* The VMs the configuration module declares; errors are reported by line and the good VMs start anyway. */
+static unsigned start_from_config(const struct boot_info *bi, const struct boot_module *cm)
+{
+	unsigned started = 0;
+
+	vmconfig_parse((const char *)cm->start, cm->end - cm->start, &config);
+	vmconfig_check_modules(&config, module_exists, (void *)bi);
+	for (unsigned i = 0; i < config.nerrors; i++)
+		printk("config: %s\n", config.err[i].msg);
+	apply_machine(&config.machine);
+	for (unsigned i = 0; i < config.nvms; i++) {
+		const struct vmconfig_vm *c = &config.vm[i];
+		if (!c->valid) {
+			printk("vm %s: not started: its configuration has errors (above)\n", c->name);
+			continue;
+		}
+		struct vm_params p = { .name = c->name, .max_bytes = c->max_bytes, .min_bytes = c->min_bytes,
+				       .shares = c->shares };
+		started += start_vm(&p, find_module(bi, c->kernel), c->initrd[0] ? find_module(bi, c->initrd) : 0,
+				    c->cmdline);
 	}
-	printk("vm %s: starting with %llu MiB, command line \"%s\"\n", vm->name, (unsigned long long)mib, cmdline);
-	err = vm_run(vm);
-	vm_destroy(vm);
-	return err == 0;
+	printk("guests: %u of %u configured VMs started\n", started, config.nvms);
+	return started;
+}
+
+int guests_run(const struct boot_info *bi)
+{
+	const struct boot_module *cm = find_module(bi, "config"), *script = find_module(bi, "monitor-script");
+	unsigned started = cm ? start_from_config(bi, cm) : start_from_modules(bi);
+
+	if (script)
+		monitor_load_script((const char *)script->start, script->end - script->start);
+
+	if (!started)
+		return 0;
+	printk("guests: %u started\n", started);
+	return (int)sched_run();
 }

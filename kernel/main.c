@@ -12,7 +12,9 @@
 #include "drivers/i8259.h"
 #include "kernel/bootinfo.h"
 #include "kernel/guests.h"
+#include "kernel/hv_mm.h"
 #include "kernel/memory.h"
+#include "kernel/vm.h"
 #include "kernel/panic.h"
 #include "kernel/printk.h"
 #include "vmx/vmx.h"
@@ -77,6 +79,8 @@ void kmain(uint32_t magic, uint64_t info)
 	if (vmx_cpu_enable() < 0)
 		hypervisor_halt("cannot enter VMX operation");
 	printk("boot complete\n");
+	vm_switch_init();
+	hv_mm_init();
 	int clean = guests_run(&boot_info);
 	printk("guests: %d stopped cleanly\n", clean);
 	hypervisor_halt(boot_info.nmodules ? "all guests stopped" : "no guests to run yet");

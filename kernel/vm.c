@@ -1,20 +1,23 @@
 /*
- * VM lifecycle and the run loop.
+ * VM lifecycle and the vCPU's run loop.
  *
- * Memory: a guest page gets a zeroed machine page the first time it is touched (EPT violation) or written by the
- * hypervisor (loader).  Until the memory-manager core drives this (pmap, sharing, balloon), the VM keeps its own
- * PPN -> MPN array so that every page it got can be returned when it stops.
+ * Memory: every guest page belongs to the memory-manager core (mm/): the first touch of a page (EPT violation) or
+ * the hypervisor's own write (loader) goes through mm_fault()/mm_guest_mpn(), which back it with a zeroed machine
+ * page, break copy-on-write, count a sample or a ballooned-page touch.  The EPT is changed only by the core's ops
+ * (kernel/hv_mm.c); its tables are all built at creation from the VM's overhead pages (admission counted them).
  *
  * Time and interrupts: before every entry the run loop advances the virtual PIT to "now", delivers the highest
  * priority pending PIC interrupt if the guest can take it (else asks for an interrupt-window exit), and arms the
- * VMX-preemption timer for the next virtual timer event, so the guest is interrupted exactly when its PIT would
- * fire.  A guest that executed HLT is entered in the HLT activity state: the CPU sleeps in the guest until the
- * preemption timer expires, which on an emulator lets time skip ahead.
+ * VMX-preemption timer for the earlier of the next virtual timer event and the end of the VM's time slice, so the
+ * guest is interrupted exactly when its PIT would fire.  A guest that executed HLT is entered in the HLT activity
+ * state: the CPU sleeps in the guest until the preemption timer expires, which on an emulator lets time skip
+ * ahead.  How slices are chosen across VMs is kernel/sched.c's business.
  */
 #include <ballast/errno.h>
 #include <ballast/string.h>
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/tsc.h"
+#include "kernel/hv_mm.h"
 #include "kernel/memory.h"
 #include "kernel/panic.h"
 #include "kernel/printk.h"
@@ -25,39 +28,21 @@
 #include "vmx/vmx_hw.h"
 #include "vmx/vmx_insn.h"
 
-#define TIME_SLICE_NS 10000000ULL /* 10 ms: the longest a guest runs without the hypervisor looking */
-
-static uint64_t *p2m(struct vm *vm)
+int vm_fault(struct vm *vm, ppn_t ppn, bool write)
 {
-	return (uint64_t *)vm->p2m_table;
+	int err = mm_fault(&hv_mm, vm->mm, ppn, write);
+
+	if (err == 0)
+		vm->stats.pages_backed++;
+	return err;
 }
 
-int vm_back_page(struct vm *vm, ppn_t ppn)
+static void *guest_page(struct vm *vm, uint64_t gpa, bool write, int *err)
 {
-	if (ppn.v >= vm->npages)
-		return -EFAULT;
-	if (p2m(vm)[ppn.v]) /* already backed: a stale TLB entry raced us; the mapping is there */
-		return 0;
-	mpn_t m = frame_alloc_page(&frames);
-	if (!mpn_valid(m))
-		return -ENOMEM;
-	memset(mpn_to_ptr(m), 0, PAGE_SIZE);
-	int err = ept_map(&vm->ept, ppn, m, EPT_RWX);
-	if (err) {
-		frame_free_page(&frames, m);
-		return err;
-	}
-	p2m(vm)[ppn.v] = mpn_to_maddr(m);
-	vm->stats.pages_backed++;
-	return 0;
-}
+	mpn_t m;
 
-static void *guest_page(struct vm *vm, uint64_t gpa, int *err)
-{
-	ppn_t ppn = gpa_to_ppn(gpa);
-
-	*err = vm_back_page(vm, ppn);
-	return *err ? 0 : (uint8_t *)maddr_to_ptr(p2m(vm)[ppn.v]) + (gpa & (PAGE_SIZE - 1));
+	*err = mm_guest_mpn(&hv_mm, vm->mm, gpa_to_ppn(gpa), write, &m);
+	return *err ? 0 : (uint8_t *)mpn_to_ptr(m) + (gpa & (PAGE_SIZE - 1));
 }
 
 int vm_write(struct vm *vm, uint64_t gpa, const void *src, uint64_t len)
@@ -67,7 +52,7 @@ int vm_write(struct vm *vm, uint64_t gpa, const void *src, uint64_t len)
 
 	while (len) {
 		uint64_t chunk = MIN(len, PAGE_SIZE - (gpa & (PAGE_SIZE - 1)));
-		void *dst = guest_page(vm, gpa, &err);
+		void *dst = guest_page(vm, gpa, true, &err);
 		if (!dst)
 			return err;
 		memcpy(dst, s, chunk);
@@ -83,7 +68,7 @@ int vm_read(struct vm *vm, uint64_t gpa, void *dst, uint64_t len)
 
 	while (len) {
 		uint64_t chunk = MIN(len, PAGE_SIZE - (gpa & (PAGE_SIZE - 1)));
-		void *src = guest_page(vm, gpa, &err);
+		void *src = guest_page(vm, gpa, false, &err);
 		if (!src)
 			return err;
 		memcpy(d, src, chunk);
@@ -92,23 +77,60 @@ int vm_read(struct vm *vm, uint64_t gpa, void *dst, uint64_t len)
 	return 0;
 }
 
-int vm_create(struct vm *vm, const char *name, unsigned id, uint64_t mem_bytes)
+static mpn_t ept_table_page(void *ctx)
 {
+	struct vm *vm = ctx;
+
+	return mm_alloc_overhead(&hv_mm, vm->mm);
+}
+
+static void ept_table_free(void *ctx, mpn_t mpn)
+{
+	(void)ctx;
+	mm_free_overhead(&hv_mm, mpn);
+}
+
+/* The FPU as after FNINIT with SSE's reset MXCSR: what a new vCPU starts with (SDM Vol. 1 §10.5.1 layout). */
+static void fpu_reset_image(uint8_t *fx)
+{
+	memset(fx, 0, 512);
+	fx[0] = 0x7f, fx[1] = 0x03;			/* FCW 0x037f */
+	fx[24] = 0x80, fx[25] = 0x1f;			/* MXCSR 0x1f80 */
+	fx[28] = 0xff, fx[29] = 0xff;			/* MXCSR_MASK: all bits writable */
+}
+
+int vm_create(struct vm *vm, const struct vm_params *p, unsigned id)
+{
+	struct mm_vm_config c = {
+		.name = p->name,
+		.max_pages = p->max_bytes >> PAGE_SHIFT,
+		.min_pages = p->min_bytes >> PAGE_SHIFT,
+		.shares = p->shares,
+	};
+	int err;
+
 	memset(vm, 0, sizeof(*vm));
-	for (unsigned i = 0; i < VM_NAME_MAX && name[i]; i++)
-		vm->name[i] = name[i];
+	for (unsigned i = 0; i < VM_NAME_MAX && p->name[i]; i++)
+		vm->name[i] = p->name[i];
 	vm->id = id;
-	vm->mem_bytes = mem_bytes;
-	vm->npages = mem_bytes >> PAGE_SHIFT;
-	vm->p2m_pages = align_up(vm->npages * sizeof(uint64_t), PAGE_SIZE) >> PAGE_SHIFT;
-	mpn_t t = frame_alloc_run(&frames, vm->p2m_pages, 1);
-	if (!mpn_valid(t))
-		return -ENOMEM;
-	vm->p2m_table = mpn_to_maddr(t);
-	memset(p2m(vm), 0, vm->p2m_pages * PAGE_SIZE);
-	int err = ept_init(&vm->ept, false);
+	vm->mem_bytes = p->max_bytes;
+	vm->npages = p->max_bytes >> PAGE_SHIFT;
+	vm->state = VM_STOPPED; /* until it is whole: vm_destroy() may be called at any point below */
+	if ((p->max_bytes | p->min_bytes) & (PAGE_SIZE - 1))
+		return -EINVAL;
+	err = mm_vm_create(&hv_mm, &c, &vm->mm);
+	if (err) {
+		vm->mm = 0;
+		return err;
+	}
+	hv_mm_attach(vm->mm->id, vm);
+	struct ept_alloc a = { .page = ept_table_page, .free = ept_table_free, .ctx = vm };
+	bool ad = vmx_caps.ept_vpid & EPT_CAP_AD;
+	err = ept_init(&vm->ept, ad, &a);
+	err = err ?: ept_populate(&vm->ept, vm->npages);
 	if (err)
 		return err;
+	fpu_reset_image(vm->vcpu.fxsave);
 	vpic_register(vm);
 	vpit_register(vm);
 	vrtc_register(vm);
@@ -129,21 +151,18 @@ void vm_stop(struct vm *vm, const char *why)
 
 void vm_destroy(struct vm *vm)
 {
-	uint64_t freed = 0;
+	uint64_t alloc = vm->mm ? mm_vm_alloc(vm->mm) : 0, ept_pages = vm->ept.table_pages;
 
-	for (uint64_t p = 0; vm->p2m_table && p < vm->npages; p++)
-		if (p2m(vm)[p]) {
-			frame_free_page(&frames, maddr_to_mpn(p2m(vm)[p]));
-			freed++;
-		}
-	if (vm->p2m_table)
-		frame_free_run(&frames, maddr_to_mpn(vm->p2m_table), vm->p2m_pages);
-	ept_destroy(&vm->ept);
 	vcpu_destroy(vm);
-	vm->p2m_table = 0;
-	printk("vm %s: released %llu guest pages (%llu MiB); machine free memory now %llu MiB\n", vm->name,
-	       (unsigned long long)freed, (unsigned long long)(freed >> 8),
-	       (unsigned long long)(frames.free_pages >> 8));
+	ept_destroy(&vm->ept);
+	if (vm->mm) {
+		mm_vm_destroy(&hv_mm, vm->mm);
+		hv_mm_detach(vm->mm->id);
+		vm->mm = 0;
+	}
+	printk("vm %s: released %llu guest pages and %llu EPT pages (%llu MiB); machine free memory now %llu MiB\n",
+	       vm->name, (unsigned long long)alloc, (unsigned long long)ept_pages,
+	       (unsigned long long)((alloc + ept_pages) >> 8), (unsigned long long)(mm_free_pages(&hv_mm) >> 8));
 }
 
 /* Decide what to inject at this entry; returns true if an interrupt is waiting for a window. */
@@ -177,9 +196,9 @@ static void prepare_events(struct vm *vm)
 	vmwrite(VMCS_PROC_CONTROLS, proc);
 }
 
-static void arm_timer(struct vm *vm, uint64_t now, uint64_t next_event)
+/* The preemption timer brings the CPU back at deadline (TSC): the guest's next timer event or its slice's end. */
+static void arm_timer(struct vm *vm, uint64_t now, uint64_t deadline)
 {
-	uint64_t deadline = MIN(next_event, now + ns_to_tsc(TIME_SLICE_NS));
 	uint64_t ticks = deadline > now ? (deadline - now) >> vmx_caps.preempt_timer_rate : 0;
 
 	vmwrite(VMCS_PREEMPTION_TIMER, MIN(ticks, 0xffffffffULL));
@@ -214,18 +233,33 @@ void vm_print_exit_stats(struct vm *vm)
 			       (unsigned long long)vm->stats.exits[r]);
 }
 
-int vm_run(struct vm *vm)
+bool vm_runnable(struct vm *vm, uint64_t now)
+{
+	if (vm->state == VM_STOPPED || now < vm->wait_until_tsc)
+		return false;
+	return !vm->vcpu.halted || vm->vcpu.reinject_info || vpic_pending_vector(&vm->pic) >= 0 ||
+	       now >= vm->next_event_tsc;
+}
+
+bool vm_run_slice(struct vm *vm, uint64_t slice_end, bool may_sleep)
 {
 	struct exit_info e;
 
-	vcpu_load(vm);
-	vm->state = VM_RUNNING;
-	vm->stats.start_tsc = rdtsc();
+	if (vm->state == VM_CREATED) {
+		vm->state = VM_RUNNING;
+		vm->stats.start_tsc = rdtsc();
+	}
 	while (vm->state == VM_RUNNING) {
 		uint64_t now = rdtsc();
-		uint64_t next = vpit_update(vm, now);
+		vm->next_event_tsc = vpit_update(vm, now);
+		/* Done when the slice is used up, or when halted with nothing due before it ends (it sleeps while
+		 * another VM runs; the scheduler wakes it in time).  Decided before an interrupt is taken from the PIC. */
+		bool event = (vm->vcpu.reinject_info & INTR_INFO_VALID) || vpic_pending_vector(&vm->pic) >= 0;
+		if (now >= slice_end || now < vm->wait_until_tsc ||
+		    (vm->vcpu.halted && !event && vm->next_event_tsc > slice_end && !may_sleep))
+			break;
 		prepare_events(vm);
-		arm_timer(vm, now, next);
+		arm_timer(vm, now, MIN(vm->next_event_tsc, slice_end));
 		if (vcpu_enter(vm) < 0) {
 			vcpu_dump(vm);
 			vm_stop(vm, "VM entry failed");
@@ -242,11 +276,8 @@ int vm_run(struct vm *vm)
 			vmx_handle_exit(vm, &e);
 			break;
 		}
-		/* A halted vCPU that left HLT state for any reason other than our timer stays halted. */
 		note_interrupted_delivery(vm);
 		vmx_handle_exit(vm, &e);
 	}
-	printk("vm %s: stopped: %s\n", vm->name, vm->stop_reason);
-	vm_print_exit_stats(vm);
-	return vm->stop_reason && !strncmp(vm->stop_reason, "halted", 6) ? 0 : -EIO;
+	return vm->state == VM_RUNNING && !vm->vcpu.halted;
 }

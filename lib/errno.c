@@ -3,7 +3,7 @@
 #include <ballast/errno.h>
 
 static const char *const names[] = {
-	[EPERM] = "EPERM",   [ENOENT] = "ENOENT", [EIO] = "EIO",	   [E2BIG] = "E2BIG",
+	[EPERM] = "EPERM",   [ENOENT] = "ENOENT", [EIO] = "EIO",	   [E2BIG] = "E2BIG", [EAGAIN] = "EAGAIN",
 	[ENOEXEC] = "ENOEXEC", [ENOMEM] = "ENOMEM", [EFAULT] = "EFAULT",   [EBUSY] = "EBUSY",
 	[EEXIST] = "EEXIST", [EINVAL] = "EINVAL", [ENOSPC] = "ENOSPC",   [ERANGE] = "ERANGE",
 	[ENOSYS] = "ENOSYS", [EPROTO] = "EPROTO", [ENOTSUP] = "ENOTSUP",

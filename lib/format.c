@@ -35,7 +35,7 @@ static void put_string(struct out *o, const struct spec *s, const char *str)
 
 	if (!str)
 		str = "(null)";
-	while (str[len] && (s->precision < 0 || len < s->precision))
+	while ((s->precision < 0 || len < s->precision) && str[len]) /* the precision bounds the read too */
 		len++;
 	if (!s->left)
 		pad(o, ' ', s->width - len);

@@ -109,3 +109,24 @@ int mm_fault(struct mm *mm, struct mm_vm *vm, ppn_t ppn, bool write)
 	mm_unlock(&mm->lock);
 	return rc;
 }
+
+int mm_guest_mpn(struct mm *mm, struct mm_vm *vm, ppn_t ppn, bool write, mpn_t *out)
+{
+	int rc = 0;
+	pte_t e;
+
+	mm_lock(&mm->lock);
+	if (!pmap_in_range(&vm->pmap, ppn)) {
+		rc = -EFAULT;
+		goto out;
+	}
+	e = pmap_get(&vm->pmap, ppn);
+	/* Anything but a private page (or a shared one, to read) takes the guest's own fault path first. */
+	if (pte_sampled(e) || !(pte_state(e) == PS_PRIVATE || (!write && pte_state(e) == PS_SHARED)))
+		rc = fault_locked(mm, vm, ppn, write);
+	if (rc == 0)
+		*out = mpool_mpn(&mm->pool, pte_obj(pmap_get(&vm->pmap, ppn)));
+out:
+	mm_unlock(&mm->lock);
+	return rc;
+}

@@ -89,7 +89,7 @@ static int check_params(uint64_t min, uint64_t max, uint32_t shares)
 int mm_vm_create(struct mm *mm, const struct mm_vm_config *c, struct mm_vm **out)
 {
 	struct mm_vm *vm;
-	uint64_t overhead;
+	uint64_t overhead, swap_need;
 	unsigned id;
 	char why[160];
 	int rc;
@@ -109,8 +109,12 @@ int mm_vm_create(struct mm *mm, const struct mm_vm_config *c, struct mm_vm **out
 	}
 	/* Admission: min + overhead must fit in what earlier VMs have not been guaranteed, max - min in swap. */
 	overhead = policy_overhead_pages(&mm->tun, c->max_pages);
+	/* Without a swap device there is nothing to reserve: max - min is then backed by ballooning and sharing
+	 * alone, and a VM above its target in the low state waits (SPEC §2.6) instead of being swapped. */
+	swap_need = mm->swap.nslots ? c->max_pages - c->min_pages : 0;
 	rc = policy_admit(mm->pool.npages - mm->pool.count[MP_HV], mm->reserved_pages,
-			  mm->swap.nslots - mm->swap.reserved, c->min_pages, c->max_pages, overhead, why, sizeof(why));
+			  mm->swap.nslots ? mm->swap.nslots - mm->swap.reserved : UINT64_MAX, c->min_pages,
+			  c->max_pages, overhead, why, sizeof(why));
 	if (rc < 0) {
 		mm_log("mm: vm %s refused: %s", c->name, why);
 		goto out;
@@ -125,7 +129,7 @@ int mm_vm_create(struct mm *mm, const struct mm_vm_config *c, struct mm_vm **out
 	vm->sampler.set = mm_zalloc(vm->sampler.cap * sizeof(ppn_t));
 	if (!vm->sampler.set)
 		goto fail_pmap;
-	rc = swap_reserve(&mm->swap, c->max_pages - c->min_pages);
+	rc = swap_reserve(&mm->swap, swap_need);
 	MM_BUG_ON(rc < 0); /* checked by admission above */
 	vm->id = (uint16_t)id;
 	memcpy(vm->name, c->name, strlen(c->name) + 1);
@@ -135,7 +139,7 @@ int mm_vm_create(struct mm *mm, const struct mm_vm_config *c, struct mm_vm **out
 	vm->salt = c->salt;
 	vm->overhead_pages = overhead;
 	vm->target = c->max_pages;
-	vm->swap_reserved = c->max_pages - c->min_pages;
+	vm->swap_reserved = swap_need;
 	vm->sampler.period_start_ms = mm->now_ms;
 	mm->reserved_pages += c->min_pages + overhead;
 	mm->vm[id] = vm;
@@ -207,19 +211,32 @@ int mm_vm_set_min(struct mm *mm, struct mm_vm *vm, uint64_t min_pages)
 	uint64_t others = mm->reserved_pages - vm->min_pages, total = mm->pool.npages - mm->pool.count[MP_HV];
 	uint64_t grow = min_pages > vm->min_pages ? min_pages - vm->min_pages : 0;
 	/* A larger min must still fit in machine memory; a smaller one needs more swap reserved (max - min). */
-	if (others + min_pages > total || (grow == 0 && swap_reserve(&mm->swap, vm->min_pages - min_pages) < 0)) {
+	bool has_swap = mm->swap.nslots != 0;
+	if (others + min_pages > total ||
+	    (has_swap && grow == 0 && swap_reserve(&mm->swap, vm->min_pages - min_pages) < 0)) {
 		rc = -ENOSPC;
 		goto out;
 	}
-	if (grow)
+	if (has_swap && grow)
 		swap_unreserve(&mm->swap, grow);
 	mm->reserved_pages = others + min_pages;
-	vm->swap_reserved = vm->max_pages - min_pages;
+	vm->swap_reserved = has_swap ? vm->max_pages - min_pages : 0;
 	vm->min_pages = min_pages;
 	policy_update_locked(mm);
 out:
 	mm_unlock(&mm->lock);
 	return rc;
+}
+
+int mm_vm_set_target(struct mm *mm, struct mm_vm *vm, uint64_t target_pages)
+{
+	if (target_pages > vm->max_pages)
+		return -EINVAL;
+	mm_lock(&mm->lock);
+	vm->target_override = target_pages;
+	policy_update_locked(mm);
+	mm_unlock(&mm->lock);
+	return 0;
 }
 
 int mm_reserve_ppn(struct mm *mm, struct mm_vm *vm, ppn_t ppn)
@@ -388,6 +405,8 @@ void policy_update_locked(struct mm *mm)
 		if (!vm)
 			continue;
 		vm->target = mm->pv[n++].target;
+		if (vm->target_override) /* the operator's word (monitor) wins over the policy */
+			vm->target = vm->target_override;
 		balloon_set_target(mm, vm);
 	}
 	mm->last_target_ms = mm->now_ms;

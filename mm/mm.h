@@ -55,6 +55,7 @@ struct mm_vm {
 	uint16_t salt;
 	uint64_t overhead_pages; /* reserved at admission */
 	uint64_t target;	 /* allocation target in pages, set by the policy */
+	uint64_t target_override; /* set by the operator (monitor); 0: the policy decides */
 	bool blocked;		 /* low state and above target: new backing refused until reclaimed */
 	struct pmap pmap;
 	struct balloon balloon;
@@ -105,6 +106,8 @@ int mm_vm_create(struct mm *mm, const struct mm_vm_config *c, struct mm_vm **out
 void mm_vm_destroy(struct mm *mm, struct mm_vm *vm);
 int mm_vm_set_shares(struct mm *mm, struct mm_vm *vm, uint32_t shares);
 int mm_vm_set_min(struct mm *mm, struct mm_vm *vm, uint64_t min_pages);
+/* Pin vm's allocation target (the balloon follows it); 0 gives the decision back to the policy.  -EINVAL > max. */
+int mm_vm_set_target(struct mm *mm, struct mm_vm *vm, uint64_t target_pages);
 /* Mark a PPN as the hypervisor's (hypercall page, device window): never backed by the core, never ballooned. */
 int mm_reserve_ppn(struct mm *mm, struct mm_vm *vm, ppn_t ppn);
 
@@ -113,6 +116,9 @@ int mm_reserve_ppn(struct mm *mm, struct mm_vm *vm, ppn_t ppn);
  * -ENOMEM: no machine page now (reclaim, then retry); -EBUSY: the VM is blocked in the low state; -EIO: swap-in
  * failed. */
 int mm_fault(struct mm *mm, struct mm_vm *vm, ppn_t ppn, bool write);
+/* The machine page behind ppn for the hypervisor's own access (loader, hypercall arguments), backing it, swapping
+ * it in or breaking copy-on-write (write) first, exactly as a guest access would.  Errors as mm_fault(). */
+int mm_guest_mpn(struct mm *mm, struct mm_vm *vm, ppn_t ppn, bool write, mpn_t *out);
 
 /* ---- balloon hypercalls -------------------------------------------------------------------------------------- */
 void mm_balloon_connect(struct mm *mm, struct mm_vm *vm);

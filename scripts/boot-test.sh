@@ -3,15 +3,16 @@
 # The emulator is always killed by PID at the end (Bochs never exits by itself when the guest halts).
 #
 #   scripts/boot-test.sh --emulator bochs|qemu --iso ISO --log LOG [--timeout SECONDS] [--megs N]
-#                        [--expect REGEX]... [--reject REGEX]... [--done REGEX] [--cpu MODEL]
+#                        [--expect REGEX]... [--expect-count REGEX N]... [--reject REGEX]... [--done REGEX]
+#                        [--cpu MODEL]
 #   scripts/boot-test.sh --emulator qemu --kernel ELF [--append CMDLINE] [--qemu-args "ARGS"] --log LOG ...
 #
-# Passes when every --expect pattern has appeared and the --done pattern (default: the first "halted:" line) has
+# Passes when every --expect pattern has appeared (each --expect-count pattern on exactly N lines) and the --done pattern (default: the first "halted:" line) has
 # appeared; fails at once on any --reject pattern, on timeout, or if the emulator dies first.
 set -uo pipefail
 
 emulator=bochs iso= kernel= append= qemu_args= log= timeout=120 megs=512 cpu=corei7_skylake_x done_re='\[ballast\] halted:'
-expects=() rejects=()
+expects=() rejects=() counts=()
 while [ $# -gt 0 ]; do
   case $1 in
     --emulator) emulator=$2; shift 2 ;;
@@ -24,6 +25,7 @@ while [ $# -gt 0 ]; do
     --megs) megs=$2; shift 2 ;;
     --cpu) cpu=$2; shift 2 ;;
     --expect) expects+=("$2"); shift 2 ;;
+    --expect-count) counts+=("$3" "$2"); shift 3 ;;
     --reject) rejects+=("$2"); shift 2 ;;
     --done) done_re=$2; shift 2 ;;
     *) echo "boot-test: unknown argument $1" >&2; exit 2 ;;
@@ -68,6 +70,9 @@ while :; do
   if grep -aEq -- "$done_re" "$log"; then
     missing=
     for e in "${expects[@]}"; do grep -aEq -- "$e" "$log" || missing+=" '$e'"; done
+    for ((i = 0; i < ${#counts[@]}; i += 2)); do
+      n=$(grep -aEc -- "${counts[i+1]}" "$log"); [ "$n" = "${counts[i]}" ] || missing+=" ${counts[i]}x'${counts[i+1]}' (saw $n)"
+    done
     if [ -z "$missing" ]; then result=PASS; else result="FAIL: finished without$missing"; fi
     break
   fi

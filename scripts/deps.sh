@@ -12,6 +12,7 @@ PACKAGES=(
   libcmocka-dev                               # host unit tests
   gnuplot-nox                                 # plots from serial logs and the simulator
   busybox-static cpio xz-utils                # guest initramfs
+  gcc-12 libelf1 libssl3                      # guest modules: the kernel's compiler, libraries of its kbuild tools
   python3                                     # log parsing in the scripts
 )
 

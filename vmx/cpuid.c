@@ -6,6 +6,7 @@
  * inconsistently, and Linux then disables XSAVE halfway).  The TSC frequency is told truthfully in leaves 0x15/0x16 (the value ballast measured), so
  * the guest's clock runs at the right speed without calibrating against the PIT (SPEC §5).
  */
+#include <uapi/ballast_hypercall.h>
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/tsc.h"
 #include "kernel/vm.h"
@@ -50,6 +51,8 @@ static void cpuid_for_guest(uint32_t leaf, uint32_t sub, struct cpuid_regs *r)
 			r->ebx = *(const uint32_t *)&sig[0];
 			r->ecx = *(const uint32_t *)&sig[4];
 			r->edx = *(const uint32_t *)&sig[8];
+		} else if (leaf == BALLAST_CPUID_FEATURES) {
+			r->eax = BALLAST_FEATURE_BALLOON;
 		}
 		return;
 	}

@@ -1,5 +1,6 @@
 /*
- * EPT page tables.  Tables come from the frame allocator and are freed with the VM.
+ * EPT page tables.  Table pages come from the allocator the VM's owner gives (the memory manager's overhead pages,
+ * so that they are accounted to the VM) and go back to it with the VM.
  * Invariant: a non-leaf entry is either 0 or points at a table page with RWX, so permissions are decided at the
  * leaf alone.
  */
@@ -13,7 +14,7 @@
 
 static uint64_t *table_alloc(struct ept *ept)
 {
-	mpn_t m = frame_alloc_page(&frames);
+	mpn_t m = ept->alloc.page(ept->alloc.ctx);
 
 	if (!mpn_valid(m))
 		return 0;
@@ -22,9 +23,10 @@ static uint64_t *table_alloc(struct ept *ept)
 	return mpn_to_ptr(m);
 }
 
-int ept_init(struct ept *ept, bool ad_bits)
+int ept_init(struct ept *ept, bool ad_bits, const struct ept_alloc *alloc)
 {
 	memset(ept, 0, sizeof(*ept));
+	ept->alloc = *alloc;
 	ept->pml4 = table_alloc(ept);
 	if (!ept->pml4)
 		return -ENOMEM;
@@ -62,6 +64,25 @@ int ept_map(struct ept *ept, ppn_t ppn, mpn_t mpn, uint64_t perms)
 	return 0;
 }
 
+int ept_populate(struct ept *ept, uint64_t npages)
+{
+	/* One walk per 2 MiB of guest-physical space creates every table down to the leaf tables. */
+	for (uint64_t p = 0; p < npages; p += 512)
+		if (!walk(ept, ppn_to_gpa(PPN(p)), true))
+			return -ENOMEM;
+	return 0;
+}
+
+bool ept_test_clear_accessed(struct ept *ept, ppn_t ppn)
+{
+	uint64_t *leaf = walk(ept, ppn_to_gpa(ppn), false);
+
+	if (!leaf || !(*leaf & EPT_ACCESSED))
+		return false;
+	*leaf &= ~EPT_ACCESSED;
+	return true;
+}
+
 uint64_t ept_unmap(struct ept *ept, ppn_t ppn)
 {
 	uint64_t *leaf = walk(ept, ppn_to_gpa(ppn), false);
@@ -94,18 +115,18 @@ void ept_flush(const struct ept *ept)
 	invept(vmx_caps.ept_vpid & EPT_CAP_INVEPT_SINGLE ? INVEPT_SINGLE_CONTEXT : INVEPT_ALL_CONTEXT, ept->eptp);
 }
 
-static void free_level(uint64_t *table, int level)
+static void free_level(struct ept *ept, uint64_t *table, int level)
 {
 	for (int i = 0; level > 1 && i < 512; i++)
 		if (table[i])
-			free_level((uint64_t *)(table[i] & EPT_ADDR_MASK), level - 1);
-	frame_free_page(&frames, maddr_to_mpn((uint64_t)table));
+			free_level(ept, (uint64_t *)(table[i] & EPT_ADDR_MASK), level - 1);
+	ept->alloc.free(ept->alloc.ctx, maddr_to_mpn((uint64_t)table));
 }
 
 void ept_destroy(struct ept *ept)
 {
 	if (ept->pml4)
-		free_level(ept->pml4, 4);
+		free_level(ept, ept->pml4, 4);
 	ept->pml4 = 0;
 	ept->table_pages = 0;
 }

@@ -29,13 +29,26 @@
 #define EPTP_WALK_4 (3ULL << 3)
 #define EPTP_AD BIT(6)
 
+/* Where table pages come from; free() gets back exactly what page() gave. */
+struct ept_alloc {
+	mpn_t (*page)(void *ctx); /* a page, not necessarily zeroed; MPN_INVALID when none */
+	void (*free)(void *ctx, mpn_t mpn);
+	void *ctx;
+};
+
 struct ept {
+	struct ept_alloc alloc;
 	uint64_t *pml4;
 	uint64_t eptp;
 	uint64_t table_pages; /* EPT overhead, counted against the VM */
 };
 
-int ept_init(struct ept *ept, bool ad_bits);
+int ept_init(struct ept *ept, bool ad_bits, const struct ept_alloc *alloc);
+/* Build every table for guest pages 0 .. npages-1 now, so that ept_map() of those pages never allocates: the pmap
+ * layer maps pages while holding the memory manager's lock and must not call back into it for a table page. */
+int ept_populate(struct ept *ept, uint64_t npages);
+/* The accessed bit of ppn's leaf (EPTP A/D enabled), cleared; the caller flushes before relying on a new one. */
+bool ept_test_clear_accessed(struct ept *ept, ppn_t ppn);
 /* Map one 4 KiB guest page to a machine page with the given EPT_R/W/X permissions (replacing any mapping). */
 int ept_map(struct ept *ept, ppn_t ppn, mpn_t mpn, uint64_t perms);
 /* Remove a mapping: the next access faults (EPT violation).  Returns the old entry (0 if none). */

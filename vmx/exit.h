@@ -31,6 +31,8 @@ static inline void vcpu_inject_ud(struct vm *vm) { vcpu_inject_exception(vm, 6, 
 enum exit_action handle_cpuid(struct vm *vm, const struct exit_info *e);
 enum exit_action handle_rdmsr(struct vm *vm, const struct exit_info *e);
 enum exit_action handle_wrmsr(struct vm *vm, const struct exit_info *e);
+/* vmx/hypercall.c */
+enum exit_action handle_vmcall(struct vm *vm, const struct exit_info *e);
 
 /* ballast's CPUID signature at leaf 0x40000000 (EBX, ECX, EDX), shared with the guest module's detection */
 #define BALLAST_CPUID_SIGNATURE "BallastHVBHV"

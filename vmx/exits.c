@@ -6,12 +6,15 @@
 #include <ballast/errno.h>
 #include <uapi/ballast_hypercall.h>
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/tsc.h"
 #include "kernel/printk.h"
 #include "kernel/vm.h"
 #include "vmx/exit.h"
 #include "vmx/vmx.h"
 #include "vmx/vmx_hw.h"
 #include "vmx/vmx_insn.h"
+
+#define MEM_WAIT_NS 1000000ULL /* 1 ms: how long a VM waiting for memory stays off the CPU before it retries */
 
 void vcpu_skip_instruction(struct vm *vm, const struct exit_info *e)
 {
@@ -224,10 +227,18 @@ static enum exit_action handle_io(struct vm *vm, const struct exit_info *e)
 static enum exit_action handle_ept_violation(struct vm *vm, const struct exit_info *e)
 {
 	ppn_t ppn = gpa_to_ppn(e->guest_phys);
-	int err = vm_back_page(vm, ppn);
+	int err = vm_fault(vm, ppn, e->qualification & EPT_QUAL_WRITE);
 
 	if (err == 0)
 		return EXIT_RESUME;
+	if (err == -ENOMEM || err == -EBUSY) {
+		/* No machine page now, or the VM is blocked above its target in the low state: the access is retried
+		 * after reclamation has had a chance (the scheduler runs others and the memory manager meanwhile). */
+		if (!vm->stats.mem_waits++)
+			printk("vm %s: waiting for machine memory (%s)\n", vm->name, errno_name(err));
+		vm->wait_until_tsc = rdtsc() + ns_to_tsc(MEM_WAIT_NS);
+		return EXIT_RESUME;
+	}
 	const char *access = e->qualification & EPT_QUAL_WRITE ? "write" : e->qualification & EPT_QUAL_FETCH ? "fetch" : "read";
 	printk("vm %s: %s at guest-physical 0x%llx outside its %llu MiB of RAM (%s)\n", vm->name, access,
 	       (unsigned long long)e->guest_phys, (unsigned long long)(vm->mem_bytes >> 20), errno_name(err));
@@ -247,27 +258,6 @@ static enum exit_action handle_xsetbv(struct vm *vm, const struct exit_info *e)
 	return EXIT_RESUME;
 }
 
-static enum exit_action handle_vmcall(struct vm *vm, const struct exit_info *e)
-{
-	struct guest_regs *g = &vm->vcpu.regs;
-	unsigned cpl = (vmread(VMCS_GUEST_SS_AR) >> 5) & 3;
-
-	vcpu_skip_instruction(vm, e);
-	if (cpl != 0) {
-		g->rax = (uint64_t)-BALLAST_EPERM;
-		return EXIT_RESUME;
-	}
-	switch (g->rax) {
-	case BALLAST_HC_VERSION:
-		g->rax = 0;
-		g->rbx = BALLAST_ABI_VERSION;
-		g->rcx = vm->npages;
-		break;
-	default:
-		g->rax = (uint64_t)-BALLAST_ENOSYS;
-	}
-	return EXIT_RESUME;
-}
 
 static enum exit_action handle_entry_failure(struct vm *vm, const struct exit_info *e)
 {

@@ -147,6 +147,10 @@ static inline uint32_t inl(uint16_t port)
 	return v;
 }
 
+/* Save / restore the x87, MMX and SSE registers (512 bytes, 16-byte aligned; needs CR4.OSFXSR for the XMMs). */
+static inline void fxsave(void *area) { __asm__ volatile("fxsave64 (%0)" : : "r"(area) : "memory"); }
+static inline void fxrstor(const void *area) { __asm__ volatile("fxrstor64 (%0)" : : "r"(area) : "memory"); }
+
 static inline void cli(void) { __asm__ volatile("cli" ::: "memory"); }
 static inline void sti(void) { __asm__ volatile("sti" ::: "memory"); }
 static inline void cpu_relax(void) { __asm__ volatile("pause"); }

@@ -8,6 +8,7 @@
 #define ENOENT 2  /* no such object (module, VM, page never ballooned) */
 #define EIO 5     /* device or swap I/O failed */
 #define E2BIG 7   /* batch or argument too large */
+#define EAGAIN 11 /* partly done; try again or look at the details */
 #define ENOEXEC 8 /* bad image format */
 #define ENOMEM 12 /* out of machine memory or metadata */
 #define EFAULT 14 /* bad address (out of range, unaligned) */

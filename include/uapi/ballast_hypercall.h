@@ -1,31 +1,110 @@
 /*
- * ballast hypercall ABI, shared by the hypervisor and guest drivers.  Versioned; every field is marked IN (guest to
- * hypervisor) or OUT (hypervisor to guest).
+ * ballast hypercall ABI, shared by the hypervisor and the guest drivers (guests/linux/balloon/).  Versioned; every
+ * field is marked IN (guest to hypervisor) or OUT (hypervisor to guest).  Plain C with fixed-width types so that it
+ * builds freestanding, on the host and inside a Linux module (which includes <linux/types.h> first).
  *
- * Detection: CPUID leaf 0x40000000 returns the maximum hypervisor leaf in EAX and the signature "BallastHVBHV" in
- * EBX, ECX, EDX.
+ * Detection: CPUID leaf 0x40000000 returns the highest hypervisor leaf in EAX (at least 0x40000001) and the
+ * signature "BallastHVBHV" in EBX, ECX, EDX.  Leaf 0x40000001 returns BALLAST_FEATURE_* bits in EAX.
  *
  * Calling convention: VMCALL from guest ring 0 with
- *   RAX  IN  call number (BALLAST_HC_*)
- *   RBX, RCX, RDX, RSI  IN  arguments (call-specific)
- *   RAX  OUT status: 0 or a negative error (BALLAST_E*); call-specific results in RBX, RCX, RDX
- * A VMCALL from ring 3 fails with -BALLAST_EPERM.  An unknown call number fails with -BALLAST_ENOSYS.
+ *   RAX  IN   call number (BALLAST_HC_*)
+ *   RBX, RCX, RDX, RSI  IN  arguments (call-specific, below)
+ *   RAX  OUT  status: 0 or a negative error (-BALLAST_E*)
+ *   RBX, RCX, RDX  OUT  call-specific results; registers a call does not name are left unchanged
+ * A VMCALL from ring 3 fails with -BALLAST_EPERM; an unknown call number with -BALLAST_ENOSYS.  Every balloon call
+ * made before a successful BALLAST_HC_VERSION handshake fails with -BALLAST_EPROTO.
+ *
+ * Page lists travel in a batch page: one 4 KiB-aligned guest page holding up to BALLAST_BATCH_MAX entries of
+ * struct ballast_batch_entry.  The hypervisor processes the entries in order and writes every entry's status; a
+ * call-level error (bad batch address or count, no handshake) changes nothing and writes no status.
  */
 #ifndef UAPI_BALLAST_HYPERCALL_H
 #define UAPI_BALLAST_HYPERCALL_H
 
+#ifndef __KERNEL__
+#include <stdint.h>
+#define BALLAST_U64 uint64_t
+#define BALLAST_S32 int32_t
+#define BALLAST_U32 uint32_t
+#else
+#define BALLAST_U64 __u64
+#define BALLAST_S32 __s32
+#define BALLAST_U32 __u32
+#endif
+
 #define BALLAST_CPUID_LEAF 0x40000000
+#define BALLAST_CPUID_FEATURES 0x40000001
 #define BALLAST_SIGNATURE_EBX 0x6c6c6142 /* "Ball" */
 #define BALLAST_SIGNATURE_ECX 0x48747361 /* "astH" */
 #define BALLAST_SIGNATURE_EDX 0x56484256 /* "VBHV" */
+#define BALLAST_FEATURE_BALLOON (1u << 0)
 
-#define BALLAST_ABI_VERSION 1
+#define BALLAST_ABI_VERSION 2
 
-/* VERSION: OUT RBX = BALLAST_ABI_VERSION; OUT RCX = the VM's memory size in pages. */
+/*
+ * VERSION: the handshake; a balloon driver calls it once when it loads (and may call it again after a reload).
+ *   IN  RBX  the ABI version the guest speaks (BALLAST_ABI_VERSION)
+ *   OUT RBX  the hypervisor's BALLAST_ABI_VERSION
+ *   OUT RCX  the VM's memory size in pages (max)
+ *   OUT RDX  BALLAST_BATCH_MAX
+ *   RAX: 0, or -BALLAST_EINVAL when the guest's version is not one the hypervisor speaks (no handshake then).
+ */
 #define BALLAST_HC_VERSION 0
 
+/*
+ * GET_TARGET: how many pages the balloon should hold now.  Poll it (default once a second).
+ *   OUT RBX  target balloon size in pages
+ *   OUT RCX  current balloon size in pages, as the hypervisor counts it
+ */
+#define BALLAST_HC_GET_TARGET 1
+
+/*
+ * LOCK: the guest gives these pages up (inflate).  The hypervisor frees their machine pages; a later touch gets a
+ * zeroed page and is counted against the balloon (distrust, SPEC §2.3).
+ * UNLOCK: the guest takes these pages back (deflate); they are backed again, zeroed, on first touch.
+ *   IN  RBX  guest-physical address of the batch page (4 KiB aligned, inside the VM)
+ *   IN  RCX  number of entries, 1 .. BALLAST_BATCH_MAX
+ *   OUT RBX  number of entries that succeeded
+ *   RAX: 0 when every entry succeeded; -BALLAST_EAGAIN when some failed (see each entry's status);
+ *        call level: -BALLAST_EINVAL (batch address unaligned or outside the VM), -BALLAST_E2BIG (count 0 or above
+ *        BALLAST_BATCH_MAX), -BALLAST_EPROTO (no handshake).
+ *   Entry status (OUT): 0, or -BALLAST_EFAULT (PPN outside the VM), -BALLAST_EEXIST (LOCK: already ballooned,
+ *   including twice in one batch), -BALLAST_ENOENT (UNLOCK: not ballooned), -BALLAST_EPERM (a page the hypervisor
+ *   reserved, e.g. the batch page itself), -BALLAST_ENOSPC (LOCK: the balloon is at its cap).
+ */
+#define BALLAST_HC_LOCK 2
+#define BALLAST_HC_UNLOCK 3
+
+/*
+ * STATS: the guest's view of its memory, for the monitor and the memstat lines.  All in pages.
+ *   IN  RBX  free pages (MemFree)
+ *   IN  RCX  available pages (MemAvailable)
+ *   IN  RDX  balloon size as the guest counts it
+ *   IN  RSI  allocation failures the driver met since it loaded
+ *   RAX: 0.
+ */
+#define BALLAST_HC_STATS 4
+
+#define BALLAST_HC_MAX 4
+
+#define BALLAST_BATCH_MAX 256 /* entries in one 4 KiB batch page */
+
+struct ballast_batch_entry {
+	BALLAST_U64 ppn;    /* IN: guest page frame number (guest-physical address >> 12) */
+	BALLAST_S32 status; /* OUT: 0 or -BALLAST_E* */
+	BALLAST_U32 pad;    /* IN: must be 0 */
+};
+
+/* Error numbers: the Linux values, so a guest driver can hand them on unchanged. */
 #define BALLAST_EPERM 1
+#define BALLAST_ENOENT 2
+#define BALLAST_EAGAIN 11
+#define BALLAST_E2BIG 7
+#define BALLAST_EFAULT 14
+#define BALLAST_EEXIST 17
 #define BALLAST_EINVAL 22
+#define BALLAST_ENOSPC 28
 #define BALLAST_ENOSYS 38
+#define BALLAST_EPROTO 71
 
 #endif

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Build a ballast guest initramfs: Debian's static busybox, guests/initramfs/init as /init, workload programs in
-# /bin, and optionally the balloon module.
+# /bin, and optionally ballast's guest modules.
 #
-#   scripts/guest/mkinitramfs.sh OUT.cpio.gz [--init FILE] [--balloon KO] [--busybox PATH] [PROGRAM...]
+#   scripts/guest/mkinitramfs.sh OUT.cpio.gz [--init FILE] [--balloon KO] [--hctest KO] [--busybox PATH] [PROGRAM...]
 #
 # PROGRAMs (static executables, e.g. build/guest/workloads/memtouch) go to /bin under their base names; --balloon
-# puts KO at /lib/modules/ballast_balloon.ko, which /init loads on ballast.balloon=1.
+# puts KO at /lib/modules/ballast_balloon.ko, which /init loads on ballast.balloon=1; --hctest puts KO at
+# /lib/modules/ballast_hctest.ko, which /init loads on ballast.hctest=1.
 #
 # Needs no root and no fakeroot: files are archived with owner 0:0 (cpio -R 0:0), and /dev/console, the only device
 # node the kernel wants before /init runs, is written by hand as a separate newc archive in front (the kernel
@@ -16,17 +17,18 @@ set -euo pipefail
 die() { echo "mkinitramfs: $*" >&2; exit 1; }
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-out='' init=$root/guests/initramfs/init balloon='' busybox=/bin/busybox progs=()
+out='' init=$root/guests/initramfs/init balloon='' hctest='' busybox=/bin/busybox progs=()
 while [ $# -gt 0 ]; do
   case $1 in
     --init) init=$2; shift 2 ;;
     --balloon) balloon=$2; shift 2 ;;
+    --hctest) hctest=$2; shift 2 ;;
     --busybox) busybox=$2; shift 2 ;;
     -*) die "unknown option $1" ;;
     *) if [ -z "$out" ]; then out=$1; else progs+=("$1"); fi; shift ;;
   esac
 done
-[ -n "$out" ] || die "usage: $0 OUT.cpio.gz [--init FILE] [--balloon KO] [--busybox PATH] [PROGRAM...]"
+[ -n "$out" ] || die "usage: $0 OUT.cpio.gz [--init FILE] [--balloon KO] [--hctest KO] [--busybox PATH] [PROGRAM...]"
 [ -x "$busybox" ] || die "no $busybox: install Debian's busybox-static"
 readelf -l "$busybox" 2>/dev/null | grep -q 'Requesting program interpreter' &&
   die "$busybox is dynamically linked (Debian's 'busybox' package): install busybox-static instead"
@@ -48,6 +50,7 @@ for p in "${progs[@]}"; do
   install -m 0755 "$p" "$stage/bin/$(basename "$p")"
 done
 [ -z "$balloon" ] || install -m 0644 "$balloon" "$stage/lib/modules/ballast_balloon.ko"
+[ -z "$hctest" ] || install -m 0644 "$hctest" "$stage/lib/modules/ballast_hctest.ko"
 printf 'root:x:0:0:root:/root:/bin/sh\n' > "$stage/etc/passwd"
 printf 'root:x:0:\n' > "$stage/etc/group"
 chmod 1777 "$stage/tmp"
@@ -81,4 +84,4 @@ tmp=$out.tmp.$$
      cpio -o -H newc -R 0:0 --reproducible --quiet)
 } | gzip -n -9 > "$tmp"
 mv "$tmp" "$out"
-echo "mkinitramfs: $out ($(stat -c %s "$out") bytes; /init from ${init#"$root"/}, busybox $("$busybox" | head -n1 | awk '{print $2}')${progs[*]:+, programs: $(for p in "${progs[@]}"; do basename "$p"; done | paste -sd " " -)}${balloon:+, balloon module})"
+echo "mkinitramfs: $out ($(stat -c %s "$out") bytes; /init from ${init#"$root"/}, busybox $("$busybox" | head -n1 | awk '{print $2}')${progs[*]:+, programs: $(for p in "${progs[@]}"; do basename "$p"; done | paste -sd " " -)}${balloon:+, balloon module}${hctest:+, hctest module})"

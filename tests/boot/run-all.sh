@@ -43,7 +43,12 @@ check $bt --emulator qemu --kernel build/ballast.elf --qemu-args '-cpu qemu32' -
 # 6. Tiny test guests under VMX: edge cases a Linux boot does not reach.  The hypervisor must survive each one.
 check $bt --emulator bochs --iso build/edge-basic.iso --log $logs/edge-basic.log --timeout 120 \
   --expect 'read of unknown MSR 0x12345678: #GP' --expect '\[vm1\] edge: unknown MSR read raised #GP in the guest' \
-  --expect '\[vm1\] edge: CPUID 0x40000000 signature BallastHVBHV' --expect '\[vm1\] edge: VMCALL version 1' \
+  --expect '\[vm1\] edge: CPUID 0x40000000 signature BallastHVBHV' --expect '\[vm1\] edge: VMCALL version 2' \
+  --expect 'vm vm1: stopped: halted with interrupts disabled' --expect 'guests: 1 stopped cleanly' \
+  --reject 'FAIL|EXCEPTION|PANIC' --done '\[ballast\] halted: all guests stopped'
+# A hostile guest: malformed hypercalls each get their documented error; the memory audit passes afterwards.
+check $bt --emulator bochs --iso build/edge-hcall.iso --log $logs/edge-hcall.log --timeout 120 \
+  --expect-count '\[vm1\] edge: hc [a-z0-9-]* ok' 24 --expect 'mm: audit passed' \
   --expect 'vm vm1: stopped: halted with interrupts disabled' --expect 'guests: 1 stopped cleanly' \
   --reject 'FAIL|EXCEPTION|PANIC' --done '\[ballast\] halted: all guests stopped'
 check $bt --emulator bochs --iso build/edge-oob.iso --log $logs/edge-oob.log --timeout 120 \

@@ -1,0 +1,49 @@
+#!/usr/bin/env python3
+"""Check the memstat lines of a serial log (SPEC §3): every line parses, and at every report the machine's pages
+add up: free + hypervisor + shared frames + each VM's private pages (alloc - shared) = total, within rounding
+(each figure is whole MB, rounded down, so the sum may fall short by up to one MB per term)."""
+import re
+import sys
+
+VM = re.compile(r"memstat t=(\d+) vm=(\S+) max=(\d+) min=(\d+) shares=(\d+) alloc=(\d+) active=(\d+) shared=(\d+) "
+                r"balloon=(\d+) swapped=(\d+) target=(\d+) state=(high|soft|hard|low)$")
+MACHINE = re.compile(r"memstat t=(\d+) machine total=(\d+) free=(\d+) shared=(\d+) hv=(\d+) swap=(\d+)/(\d+) "
+                     r"vms=(\d+) state=(high|soft|hard|low)$")
+
+
+def main(path, min_reports):
+    vms, reports, bad = {}, 0, []
+    for raw in open(path, encoding="utf-8", errors="replace"):
+        line = raw.strip().replace("[ballast] ", "", 1)
+        if not line.startswith("memstat "):
+            continue
+        m = VM.match(line)
+        if m:
+            t, name = m.group(1), m.group(2)
+            alloc, shared = int(m.group(6)), int(m.group(8))
+            if int(m.group(6)) > int(m.group(3)):
+                bad.append(f"{line}: alloc above max")
+            vms.setdefault(t, []).append(alloc - shared)
+            continue
+        m = MACHINE.match(line)
+        if not m:
+            bad.append(f"does not parse: {line}")
+            continue
+        t, total, free, shared, hv, nvms = m.group(1), *map(int, m.group(2, 3, 4, 5, 8))
+        private = vms.pop(t, [])
+        if len(private) != nvms:
+            bad.append(f"t={t}: {len(private)} VM lines for vms={nvms}")
+        accounted = free + hv + shared + sum(private)
+        slack = nvms + 3
+        if not total - slack <= accounted <= total:
+            bad.append(f"t={t}: free {free} + hv {hv} + shared {shared} + private {sum(private)} = {accounted} MB, "
+                       f"machine total {total} MB")
+        reports += 1
+    for b in bad:
+        print("memstat-check:", b)
+    print(f"memstat-check: {reports} reports, {len(bad)} problems")
+    return 0 if not bad and reports >= min_reports else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 1))

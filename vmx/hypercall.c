@@ -1,0 +1,126 @@
+/*
+ * Hypercalls (include/uapi/ballast_hypercall.h): VMCALL from the guest kernel, the balloon driver's channel.
+ *
+ * Nothing the guest passes is trusted.  Every call is checked at call level first (ring, handshake, batch address
+ * and count) and changes nothing when that fails; a batch is copied out of guest memory once, so the guest cannot
+ * change entries while they are being processed, and each entry is validated by the memory manager, which refuses a
+ * bad PPN without side effects (SPEC §2.3).  Statuses are written back in one copy.
+ */
+#include <ballast/errno.h>
+#include <ballast/string.h>
+#include <uapi/ballast_hypercall.h>
+#include "kernel/hv_mm.h"
+#include "kernel/printk.h"
+#include "kernel/vm.h"
+#include "vmx/exit.h"
+#include "vmx/vmcs_fields.h"
+#include "vmx/vmx_insn.h"
+
+_Static_assert(sizeof(struct ballast_batch_entry) * BALLAST_BATCH_MAX == PAGE_SIZE, "a batch fills one page");
+/* The ABI's error numbers are ballast's own errno values, so mm core errors pass through unchanged. */
+_Static_assert(BALLAST_EFAULT == EFAULT && BALLAST_EEXIST == EEXIST && BALLAST_ENOENT == ENOENT &&
+		       BALLAST_EPERM == EPERM && BALLAST_ENOSPC == ENOSPC && BALLAST_E2BIG == E2BIG &&
+		       BALLAST_EPROTO == EPROTO && BALLAST_EINVAL == EINVAL && BALLAST_ENOSYS == ENOSYS,
+	       "hypercall errors are errno values");
+
+static const char *const call_names[] = {
+	[BALLAST_HC_VERSION] = "VERSION", [BALLAST_HC_GET_TARGET] = "GET_TARGET", [BALLAST_HC_LOCK] = "LOCK",
+	[BALLAST_HC_UNLOCK] = "UNLOCK",	  [BALLAST_HC_STATS] = "STATS",
+};
+
+static struct ballast_batch_entry batch[BALLAST_BATCH_MAX]; /* one CPU: one batch in flight */
+
+static int64_t hc_version(struct vm *vm, struct guest_regs *g)
+{
+	if (g->rbx != BALLAST_ABI_VERSION)
+		return -EINVAL;
+	vm->vcpu.hc_ready = true;
+	mm_balloon_connect(&hv_mm, vm->mm);
+	g->rbx = BALLAST_ABI_VERSION;
+	g->rcx = vm->npages;
+	g->rdx = BALLAST_BATCH_MAX;
+	return 0;
+}
+
+static int64_t hc_get_target(struct vm *vm, struct guest_regs *g)
+{
+	g->rbx = mm_balloon_target(&hv_mm, vm->mm);
+	g->rcx = mm_balloon_size(vm->mm);
+	return 0;
+}
+
+static int64_t hc_batch(struct vm *vm, struct guest_regs *g, bool lock)
+{
+	uint64_t gpa = g->rbx, n = g->rcx;
+	unsigned done = 0;
+	int first_err = 0, err;
+
+	if ((gpa & (PAGE_SIZE - 1)) || gpa >= vm->mem_bytes)
+		return -EINVAL;
+	if (n == 0 || n > BALLAST_BATCH_MAX)
+		return -E2BIG;
+	if ((err = vm_read(vm, gpa, batch, n * sizeof(batch[0]))) < 0)
+		return -EINVAL;
+	for (unsigned i = 0; i < n; i++) {
+		ppn_t ppn = PPN(batch[i].ppn);
+		if (batch[i].pad)
+			err = -EINVAL;
+		else if (ppn.v == gpa_to_ppn(gpa).v)
+			err = -EPERM; /* the batch page carries this very call */
+		else if (lock)
+			err = mm_balloon_lock(&hv_mm, vm->mm, &ppn, 1, 0);
+		else
+			err = mm_balloon_unlock(&hv_mm, vm->mm, &ppn, 1, 0);
+		batch[i].status = err;
+		if (err == 0)
+			done++;
+		else if (!first_err)
+			first_err = err;
+	}
+	/* Writing the statuses back may break copy-on-write of the batch page; it cannot be ballooned (above). */
+	if ((err = vm_write(vm, gpa, batch, n * sizeof(batch[0]))) < 0)
+		return err;
+	g->rbx = done;
+	return done == n ? 0 : -EAGAIN;
+}
+
+static int64_t hc_stats(struct vm *vm, struct guest_regs *g)
+{
+	vm->guest_stats.free_pages = g->rbx;
+	vm->guest_stats.available_pages = g->rcx;
+	vm->guest_stats.balloon_pages = g->rdx;
+	vm->guest_stats.alloc_failures = g->rsi;
+	vm->guest_stats.reports++;
+	return 0;
+}
+
+enum exit_action handle_vmcall(struct vm *vm, const struct exit_info *e)
+{
+	struct guest_regs *g = &vm->vcpu.regs;
+	unsigned cpl = (vmread(VMCS_GUEST_SS_AR) >> 5) & 3;
+	uint64_t nr = g->rax;
+	int64_t rc;
+
+	vcpu_skip_instruction(vm, e);
+	vm->stats.hypercalls++;
+	if (cpl != 0)
+		rc = -EPERM;
+	else if (nr > BALLAST_HC_MAX)
+		rc = -ENOSYS;
+	else if (nr != BALLAST_HC_VERSION && !vm->vcpu.hc_ready)
+		rc = -EPROTO;
+	else if (nr == BALLAST_HC_VERSION)
+		rc = hc_version(vm, g);
+	else if (nr == BALLAST_HC_GET_TARGET)
+		rc = hc_get_target(vm, g);
+	else if (nr == BALLAST_HC_LOCK || nr == BALLAST_HC_UNLOCK)
+		rc = hc_batch(vm, g, nr == BALLAST_HC_LOCK);
+	else
+		rc = hc_stats(vm, g);
+	g->rax = (uint64_t)rc;
+	/* Partial batches are routine (the guest reads each status); anything else is worth a (bounded) log line. */
+	if (rc < 0 && rc != -EAGAIN && vm->stats.hypercall_errors++ < 32)
+		printk("vm %s: hypercall %s (%llu) refused: %s\n", vm->name,
+		       nr <= BALLAST_HC_MAX ? call_names[nr] : "unknown", (unsigned long long)nr, errno_name((int)rc));
+	return EXIT_RESUME;
+}
