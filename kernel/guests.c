@@ -77,6 +77,11 @@ static bool start_vm(const struct vm_params *p, const struct boot_module *kernel
 		return false;
 	}
 	nvms++;
+	/* Admission counted an estimate; the EPT tables are all built now, so the real figure can be shown beside it. */
+	printk("vm %s: admitted: overhead %llu KiB reserved (EPT tables in use %llu pages, pmap %llu pages, VMCS, "
+	       "bitmaps and device state %u pages)\n",
+	       vm->name, (unsigned long long)vm->mm->overhead_pages * 4, (unsigned long long)vm->ept.table_pages,
+	       (unsigned long long)(align_up(vm->npages * 8, PAGE_SIZE) >> PAGE_SHIFT), hv_mm_vm_device_pages());
 	printk("vm %s: starting with max %llu MiB, min %llu MiB, shares %u, command line \"%s\"\n", vm->name,
 	       (unsigned long long)(p->max_bytes >> 20), (unsigned long long)(p->min_bytes >> 20), p->shares, cmdline);
 	return true;
