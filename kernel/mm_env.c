@@ -61,5 +61,5 @@ void mm_log(const char *fmt, ...)
 	va_start(ap, fmt);
 	fmt_vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	printk("mm: %s\n", line);
+	printk("%s\n", line); /* the core's messages name themselves ("mm: ...") */
 }
