@@ -14,9 +14,9 @@ done
 args+=(--expect '\[vm4\] BALLAST-GUEST-READY' --expect '\[vm4\] crash: crashing the kernel on purpose'
   --expect 'vm vm4: stopped: triple fault' --expect 'mm: audit passed after vm4 stopped'
   --expect-count 'mm: audit passed after vm[1-4] stopped' 4
-  --expect 'guests: 4 of 6 configured VMs started' --expect 'guests: 3 stopped cleanly'
+  --expect 'guests: 4 of 7 configured VMs started' --expect 'guests: 3 stopped cleanly'
   --expect 'config: line [0-9]+: .*nosuchkernel' --expect 'config: line [0-9]+: min \(256M\) > max \(128M\)'
-  --expect 'vm bad: not started: its configuration has errors' --expect 'mm: vm huge refused: min .* exceeds'
+  --expect 'vm bad: not started: its configuration has errors' --expect 'vm nokernel: not started' --expect 'mm: vm huge refused: min .* exceeds'
   --expect 'vm huge: not started: ENOSPC'
   --expect 'monitor: vm1 +running' --expect 'monitor: set vm3 shares 3000: done' --expect 'monitor: no VM named vm9'
   --expect 'monitor: set vm1 min 4096M: EINVAL'
