@@ -10,6 +10,8 @@
 #include <ballast/errno.h>
 #include <ballast/string.h>
 #include <ballast/vmconfig.h>
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/tsc.h"
 #include "kernel/guests.h"
 #include "kernel/hv_mm.h"
 #include "kernel/monitor.h"
@@ -171,6 +173,7 @@ int guests_run(const struct boot_info *bi)
 
 	if (!started)
 		return 0;
-	printk("guests: %u started\n", started);
+	printk("guests: %u started (%llu ms since power-on by the TSC)\n", started,
+	       (unsigned long long)(tsc_to_ns(rdtsc()) / 1000000));
 	return (int)sched_run();
 }

@@ -78,7 +78,7 @@ void kmain(uint32_t magic, uint64_t info)
 	       (unsigned long long)(tsc_hz / 1000 % 1000));
 	if (vmx_cpu_enable() < 0)
 		hypervisor_halt("cannot enter VMX operation");
-	printk("boot complete\n");
+	printk("boot complete (%llu ms since power-on by the TSC)\n", (unsigned long long)(tsc_to_ns(rdtsc()) / 1000000));
 	vm_switch_init();
 	hv_mm_init();
 	int clean = guests_run(&boot_info);
