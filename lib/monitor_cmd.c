@@ -9,31 +9,9 @@
 #include <ballast/monitor_cmd.h>
 #include <ballast/string.h>
 #include <ballast/vmconfig.h>
+#include "lib/span.h"
 
 #define MAX_WORDS 4  /* "set VM field value": the longest command */
-#define QUOTE_MAX 32 /* characters of a word quoted in an error message */
-
-struct word {
-	const char *p;
-	size_t n;
-};
-
-/* A value quoted in an error message: a NUL-terminated copy cut at QUOTE_MAX characters.  (A copy, not "%.*s":
- * the text need not be NUL-terminated, and lib/format.c looks one byte past the precision.) */
-struct quoted {
-	char s[QUOTE_MAX + 1];
-};
-
-static struct quoted quote(struct word v)
-{
-	struct quoted q;
-	size_t n = MIN(v.n, (size_t)QUOTE_MAX);
-
-	memcpy(q.s, v.p, n);
-	q.s[n] = '\0';
-	return q;
-}
-#define Q(v) (quote(v).s)
 
 static const struct {
 	const char *name;
@@ -69,7 +47,7 @@ static bool is_blank(char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-static bool word_eq(struct word w, const char *lit)
+static bool word_eq(struct span w, const char *lit)
 {
 	size_t n = strlen(lit);
 	return w.n == n && !memcmp(w.p, lit, n);
@@ -92,7 +70,7 @@ enum monitor_line monitor_classify(const char *line, const char **text)
 }
 
 /* Split line into words; returns how many there are (only the first MAX_WORDS + 1 are stored). */
-static unsigned split(const char *line, struct word *w)
+static unsigned split(const char *line, struct span *w)
 {
 	unsigned n = 0;
 
@@ -101,7 +79,7 @@ static unsigned split(const char *line, struct word *w)
 			line++;
 		if (!*line)
 			return n;
-		struct word cur = { line, 0 };
+		struct span cur = { line, 0 };
 		while (line[cur.n] && !is_blank(line[cur.n]))
 			cur.n++;
 		if (n <= MAX_WORDS)
@@ -111,7 +89,7 @@ static unsigned split(const char *line, struct word *w)
 	}
 }
 
-static int vm_name(struct word w, struct monitor_cmd *cmd, char *why, size_t whylen)
+static int vm_name(struct span w, struct monitor_cmd *cmd, char *why, size_t whylen)
 {
 	if (!vmconfig_name_valid(w.p, w.n)) {
 		fmt_snprintf(why, whylen, "bad VM name '%s' (1 to %u of A-Z a-z 0-9 _ -)", Q(w), VMCONFIG_NAME_MAX);
@@ -133,9 +111,9 @@ static const struct {
 };
 
 /* "set VM FIELD VALUE": w[2] and w[3]. */
-static int parse_set(const struct word *w, struct monitor_cmd *cmd, char *why, size_t whylen)
+static int parse_set(const struct span *w, struct monitor_cmd *cmd, char *why, size_t whylen)
 {
-	struct word field = w[2], value = w[3];
+	struct span field = w[2], value = w[3];
 	char reason[VMCONFIG_MSG_MAX];
 	unsigned i;
 	int err;
@@ -171,7 +149,7 @@ static int parse_set(const struct word *w, struct monitor_cmd *cmd, char *why, s
 /* monitor_cmd_parse() without the clean-up on error. */
 static int parse(const char *line, struct monitor_cmd *cmd, char *why, size_t whylen)
 {
-	struct word w[MAX_WORDS + 1];
+	struct span w[MAX_WORDS + 1];
 	unsigned n = split(line, w), c;
 	char reason[VMCONFIG_MSG_MAX];
 

@@ -16,35 +16,12 @@
 #include <ballast/page.h>
 #include <ballast/string.h>
 #include <ballast/vmconfig.h>
+#include "lib/span.h"
 #include "mm/policy.h"
 
 _Static_assert(VMCONFIG_MAX_SHARES == POLICY_MAX_SHARES, "shares limit must match the policy's");
 _Static_assert(VMCONFIG_MAX_TAX_PM < 1000, "tax must stay below 100%");
 
-#define QUOTE_MAX 32 /* characters of a value quoted in an error message */
-
-/* A piece of the text: not NUL-terminated. */
-struct span {
-	const char *p;
-	size_t n;
-};
-
-/* A value quoted in an error message: a NUL-terminated copy cut at QUOTE_MAX characters.  (A copy, not "%.*s":
- * the text need not be NUL-terminated, and lib/format.c looks one byte past the precision.) */
-struct quoted {
-	char s[QUOTE_MAX + 1];
-};
-
-static struct quoted quote(struct span v)
-{
-	struct quoted q;
-	size_t n = MIN(v.n, (size_t)QUOTE_MAX);
-
-	memcpy(q.s, v.p, n);
-	q.s[n] = '\0';
-	return q;
-}
-#define Q(v) (quote(v).s)
 
 static bool is_blank(char c)
 {
