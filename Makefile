@@ -87,9 +87,16 @@ $(BUILD)/four-vms.iso: $(BUILD)/ballast.elf $(GUEST_VMLINUX) $(GUEST_INITRAMFS) 
 	scripts/mkiso.sh $@ $(BUILD)/ballast.elf "$(GUEST_VMLINUX)=vmlinux" "$(GUEST_INITRAMFS)=initramfs" \
 	  "tests/boot/four-vms.conf=config" "tests/boot/four-vms.monitor=monitor-script"
 
-regress: $(BUILD)/linux-vmlinux.iso $(BUILD)/linux-bzimage.iso $(BUILD)/four-vms.iso
+# The balloon: one guest, its target driven by the monitor script, pressure and unload (tests/boot/balloon.sh).
+$(BUILD)/balloon.iso: $(BUILD)/ballast.elf $(GUEST_VMLINUX) $(GUEST_INITRAMFS) scripts/mkiso.sh \
+		tests/boot/balloon.conf tests/boot/balloon.monitor
+	scripts/mkiso.sh $@ $(BUILD)/ballast.elf "$(GUEST_VMLINUX)=vmlinux" "$(GUEST_INITRAMFS)=initramfs" \
+	  "tests/boot/balloon.conf=config" "tests/boot/balloon.monitor=monitor-script"
+
+regress: $(BUILD)/linux-vmlinux.iso $(BUILD)/linux-bzimage.iso $(BUILD)/four-vms.iso $(BUILD)/balloon.iso
 	tests/boot/linux.sh
 	tests/boot/four-vms.sh
+	tests/boot/balloon.sh
 
 # An image whose boot triggers a deliberate exception (the exception-report test).
 $(BUILD)/ballast-fault.iso: $(BUILD)/ballast.elf scripts/mkiso.sh

@@ -17,4 +17,11 @@ BENCH_BOOT_ARGS ?=
 bench-boot: $(BUILD)/ballast.elf $(GUEST_VMLINUZ) $(GUEST_VMLINUX) $(GUEST_INITRAMFS)
 	bench/boot-linux.sh $(BENCH_BOOT_ARGS)
 
-.PHONY: bench-mm bench-boot
+# Balloon benchmark (bench/balloon.sh): inflate/deflate rates of the guest driver against ballast, and the overhead
+# of a VM ballooned down to X MiB against one booted with X MiB (the paper's Fig. 2), two Bochs runs, ~5.5 min.
+# Figures also in build/bench/balloon.txt.  BENCH_BALLOON_ARGS passes options (e.g. --side-by-side).
+BENCH_BALLOON_ARGS ?=
+bench-balloon: $(BUILD)/ballast.elf $(GUEST_VMLINUX) $(GUEST_INITRAMFS)
+	bench/balloon.sh $(BENCH_BALLOON_ARGS)
+
+.PHONY: bench-mm bench-boot bench-balloon

@@ -182,16 +182,21 @@ static int hold(long hold_s, unsigned long touch_ms)
 {
 	printf("memtouch: holding %lu MiB%s\n", nchunks, touch_ms ? " (touching)" : "");
 	fflush(stdout);
-	uint64_t end = hold_s < 0 ? UINT64_MAX : now_ms() + (uint64_t)hold_s * 1000;
+	uint64_t start = now_ms(), end = hold_s < 0 ? UINT64_MAX : start + (uint64_t)hold_s * 1000;
+	unsigned long rounds = 0;
 	while (now_ms() < end) {
 		if (touch_ms) {
 			if (verify_all())
 				return 1;
+			rounds++;
 			sleep_ms(touch_ms);
 		} else {
 			sleep_ms(hold_s < 0 ? 3600000 : end - now_ms());
 		}
 	}
+	if (touch_ms)
+		printf("memtouch: held %lu MiB for %llu ms, verified all of it %lu times\n", nchunks,
+		       (unsigned long long)(now_ms() - start), rounds);
 	return 0;
 }
 

@@ -42,6 +42,7 @@
 #include <linux/kobject.h>
 #include <linux/sysfs.h>
 #include <linux/jiffies.h>
+#include <linux/ktime.h>
 #include <linux/atomic.h>
 #include <linux/err.h>
 #include <linux/io.h>
@@ -400,14 +401,17 @@ static void balloon_adjust(unsigned long target)
 	unsigned long goal = min(target, balloon.cap);
 	unsigned long size = READ_ONCE(balloon.size);
 	unsigned long up = 0, down = 0;
+	ktime_t t0 = ktime_get();
 
 	if (goal > size && !balloon_held_off())
 		up = balloon_inflate(min(goal - size, max_per_poll));
 	else if (goal < size)
 		down = balloon_deflate(min(size - goal, max_per_poll));
+	/* us: how long the move took (allocation or freeing plus the hypercalls), for rates in benchmarks */
 	if (up || down)
-		pr_info("target=%lu size=%lu inflated=%lu deflated=%lu avail=%ld\n",
-			target, READ_ONCE(balloon.size), up, down, si_mem_available());
+		pr_info("target=%lu size=%lu inflated=%lu deflated=%lu avail=%ld us=%lld\n",
+			target, READ_ONCE(balloon.size), up, down, si_mem_available(),
+			ktime_us_delta(ktime_get(), t0));
 }
 
 static void balloon_work(struct work_struct *work)
