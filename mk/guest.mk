@@ -15,7 +15,7 @@
 #
 # Downloads go to cache/ (kept by 'make clean'); nothing downloaded is committed.
 # GUEST_BALLOON_KO, GUEST_HCTEST_KO: the modules put into the initramfs (loaded on ballast.balloon=1 and
-# ballast.hctest=1).  By default the ones 'make guest-balloon' built, when they exist; set them empty to leave out.
+# ballast.hctest=1).  By default both, built from guests/linux/ (make guest-balloon); set them empty to leave out.
 
 BUILD ?= build
 # Whatever the including Makefile's default goal is (or will be), these rules must not become it.
@@ -31,8 +31,8 @@ GUEST_HCTEST_MOD  := $(GUEST_DIR)/ballast_hctest.ko
 GUEST_FAKEHV_MOD  := $(GUEST_DIR)/ballast_balloon_fakehv.ko
 GUEST_HCTEST_FAKEHV_MOD := $(GUEST_DIR)/ballast_hctest_fakehv.ko
 GUEST_FAKEHV_INITRAMFS := $(GUEST_DIR)/initramfs-fakehv.cpio.gz
-GUEST_BALLOON_KO ?= $(wildcard $(GUEST_BALLOON_MOD))
-GUEST_HCTEST_KO  ?= $(wildcard $(GUEST_HCTEST_MOD))
+GUEST_BALLOON_KO ?= $(GUEST_BALLOON_MOD)
+GUEST_HCTEST_KO  ?= $(GUEST_HCTEST_MOD)
 GUEST_CMDLINE    ?= console=ttyS0,115200 acpi=off nolapic pci=off nosmp
 
 GUEST_WORKLOAD_SRCS := $(wildcard guests/workloads/*.c)
