@@ -65,8 +65,10 @@ static int cmd_set(const struct monitor_cmd *c, struct vm *vm)
 		return mm_vm_set_min(&hv_mm, vm->mm, pages);
 	case MONITOR_SET_TARGET:
 		return mm_vm_set_target(&hv_mm, vm->mm, c->auto_ ? 0 : pages);
-	default: /* max: the RAM the guest booted with; it cannot change under a running kernel */
-		return -ENOTSUP;
+	case MONITOR_SET_MAX:
+		return mm_vm_set_max(&hv_mm, vm->mm, pages);
+	default:
+		return -EINVAL;
 	}
 }
 
@@ -117,8 +119,9 @@ void monitor_execute(const char *text)
 		err = cmd_set(&c, vm);
 		if (err)
 			printk("monitor: %s: %s%s\n", text, errno_name(err),
-			       err == -ENOTSUP ? " (max is the RAM the guest booted with)" :
-			       err == -ENOSPC	? " (does not fit beside the other VMs' minimums)" : "");
+			       err == -ERANGE ? " (max cannot exceed the RAM the guest booted with)" :
+			       err == -EINVAL ? " (needs min <= max, target <= max; shares 1..1000000)" :
+			       err == -ENOSPC ? " (does not fit beside the other VMs' minimums)" : "");
 		else
 			printk("monitor: %s: done\n", text);
 	}

@@ -35,7 +35,7 @@ const char monitor_cmd_help[] =
 	"~ mem                        machine memory overview\n"
 	"~ set VM shares N            relative importance, 1..1000000\n"
 	"~ set VM min SIZE            guaranteed memory (K, M, G; whole 4 KiB pages)\n"
-	"~ set VM max SIZE            memory limit\n"
+	"~ set VM max SIZE            memory limit, up to the RAM the VM booted with\n"
 	"~ set VM target SIZE|auto    pin the balloon target, or give it back to the policy\n"
 	"~ stop VM                    stop a VM\n"
 	"~ console VM                 send console input (lines without '~') to VM\n"

@@ -13,7 +13,7 @@ uint64_t mm_balloon_size(const struct mm_vm *vm)
 
 static uint64_t balloon_cap(const struct mm *mm, const struct mm_vm *vm)
 {
-	return vm->max_pages * mm->tun.balloon_max_pm / 1000;
+	return vm->ram_pages * mm->tun.balloon_max_pm / 1000;
 }
 
 void mm_balloon_connect(struct mm *mm, struct mm_vm *vm)
@@ -40,7 +40,7 @@ uint64_t mm_balloon_target(struct mm *mm, struct mm_vm *vm)
 /* The balloon holds what the VM must give up to come down to its allocation target: max - target, capped. */
 void balloon_set_target(struct mm *mm, struct mm_vm *vm)
 {
-	uint64_t want = vm->max_pages > vm->target ? vm->max_pages - vm->target : 0;
+	uint64_t want = vm->ram_pages > vm->target ? vm->ram_pages - vm->target : 0;
 
 	vm->balloon.target = MIN(want, balloon_cap(mm, vm));
 }

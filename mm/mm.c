@@ -133,7 +133,7 @@ int mm_vm_create(struct mm *mm, const struct mm_vm_config *c, struct mm_vm **out
 	MM_BUG_ON(rc < 0); /* checked by admission above */
 	vm->id = (uint16_t)id;
 	memcpy(vm->name, c->name, strlen(c->name) + 1);
-	vm->max_pages = c->max_pages;
+	vm->ram_pages = vm->max_pages = c->max_pages;
 	vm->min_pages = c->min_pages;
 	vm->shares = c->shares;
 	vm->salt = c->salt;
@@ -220,12 +220,28 @@ int mm_vm_set_min(struct mm *mm, struct mm_vm *vm, uint64_t min_pages)
 	if (has_swap && grow)
 		swap_unreserve(&mm->swap, grow);
 	mm->reserved_pages = others + min_pages;
-	vm->swap_reserved = has_swap ? vm->max_pages - min_pages : 0;
+	vm->swap_reserved = has_swap ? vm->ram_pages - min_pages : 0;
 	vm->min_pages = min_pages;
 	policy_update_locked(mm);
 out:
 	mm_unlock(&mm->lock);
 	return rc;
+}
+
+int mm_vm_set_max(struct mm *mm, struct mm_vm *vm, uint64_t max_pages)
+{
+	if (max_pages > vm->ram_pages)
+		return -ERANGE;
+	if (check_params(vm->min_pages, max_pages, vm->shares) < 0)
+		return -EINVAL;
+	mm_lock(&mm->lock);
+	/* Swap stays reserved for ram - min: pages above a lowered max may still have to go to swap to get there. */
+	vm->max_pages = max_pages;
+	if (vm->target_override > max_pages)
+		vm->target_override = max_pages;
+	policy_update_locked(mm);
+	mm_unlock(&mm->lock);
+	return 0;
 }
 
 int mm_vm_set_target(struct mm *mm, struct mm_vm *vm, uint64_t target_pages)

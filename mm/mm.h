@@ -12,7 +12,7 @@
  *   EPT violation   mm_fault(): backs, unshares (copy-on-write), swaps in, or counts a sample touch
  *   balloon calls   mm_balloon_connect(), mm_balloon_target(), mm_balloon_lock(), mm_balloon_unlock()
  *   timer           mm_tick(now) about every 100 ms - 1 s: scanning, sampling periods, states, targets, swapping
- *   console         mm_memstat_vm() / mm_memstat_machine() lines (SPEC §3), mm_vm_set_shares()/mm_vm_set_min()
+ *   console         mm_memstat_vm() / mm_memstat_machine() lines (SPEC §3), mm_vm_set_shares()/_min()/_max()/_target()
  *   EPT/VMCS pages  mm_alloc_overhead()/mm_free_overhead(), so the audit covers them too
  * Every mm_* function here takes mm->lock itself; the module functions behind them expect it held.
  */
@@ -50,7 +50,8 @@ struct mm_vm_config {
 struct mm_vm {
 	uint16_t id;
 	char name[MM_NAME_LEN];
-	uint64_t max_pages, min_pages;
+	uint64_t ram_pages;	 /* guest-physical memory the guest booted with; fixed for its life */
+	uint64_t max_pages, min_pages; /* max <= ram: the operator may lower it live (the balloon holds the rest) */
 	uint32_t shares;
 	uint16_t salt;
 	uint64_t overhead_pages; /* reserved at admission */
@@ -106,6 +107,8 @@ int mm_vm_create(struct mm *mm, const struct mm_vm_config *c, struct mm_vm **out
 void mm_vm_destroy(struct mm *mm, struct mm_vm *vm);
 int mm_vm_set_shares(struct mm *mm, struct mm_vm *vm, uint32_t shares);
 int mm_vm_set_min(struct mm *mm, struct mm_vm *vm, uint64_t min_pages);
+/* -EINVAL below min, -ERANGE above the RAM the guest booted with (growing it would need memory hotplug). */
+int mm_vm_set_max(struct mm *mm, struct mm_vm *vm, uint64_t max_pages);
 /* Pin vm's allocation target (the balloon follows it); 0 gives the decision back to the policy.  -EINVAL > max. */
 int mm_vm_set_target(struct mm *mm, struct mm_vm *vm, uint64_t target_pages);
 /* Mark a PPN as the hypervisor's (hypercall page, device window): never backed by the core, never ballooned. */

@@ -114,7 +114,7 @@ void mm_reclaim_step(struct mm *mm, uint64_t elapsed_ms)
 		bool above = alloc > vm->target;
 		/* Swap when the state asks for it, or in soft when this VM's balloon cannot do the job: no trusted
 		 * driver, or the balloon already at its cap (SPEC §2.6: "page only where ballooning cannot"). */
-		bool capped = mm_balloon_size(vm) >= vm->max_pages * mm->tun.balloon_max_pm / 1000;
+		bool capped = mm_balloon_size(vm) >= vm->ram_pages * mm->tun.balloon_max_pm / 1000;
 		bool swap = above && ((act & MSA_SWAP) || ((act & MSA_BALLOON) && (!balloon_usable(vm) || capped)));
 		vm->blocked = above && (act & MSA_BLOCK);
 		if (!swap) {

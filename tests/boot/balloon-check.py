@@ -8,7 +8,7 @@ The phases, as tests/boot/balloon.conf and balloon.monitor drive them:
   1. "set VM target X": the balloon reaches max - X (within 1 MiB) within --limit-s seconds of the command (memstat
      time), and machine free memory rises by at least 95% of what the balloon grew by;
   2. the workload holding memory verifies it all along (it was holding before phase 1 and still verifying after 3);
-  3. "set VM target auto": the balloon deflates to 0 within --limit-s; "set VM target X" again: it refills;
+  3. "set VM target auto": the balloon deflates to 0 within --limit-s; "set VM max X" (target auto): it refills;
   4. memory pressure: a workload allocates more than is free while the balloon is full; the driver gives pages back
      (its "pressure:" or "oom:" lines), the balloon shrinks, the workload writes and verifies all its memory and no
      OOM kill happens;
@@ -79,7 +79,7 @@ def main():
 
     if not check(log.stats, f"no memstat lines for {a.vm}"):
         return finish(fails)
-    vmax = log.stats[0][2]
+    vmax = log.stats[0][2]  # the RAM it booted with (the monitor lowers max later)
     want = a.balloon_mib
     target = vmax - want
     full = lambda s: s[4] >= want - 1
@@ -108,7 +108,7 @@ def main():
     hold_i, hold_m = log.guest(r"memtouch: holding (\d+) MiB \(touching\)")
     check(hold_i is not None and hold_i < s1[0], "the workload was not holding its memory when the balloon inflated")
 
-    # 3. Deflate on "auto" (target back to max), then inflate again.
+    # 3. Deflate on "auto" (target back to max), then inflate again when max is lowered to X.
     d_set = log.stat_after(f1[0] if f1 else s1[0], lambda s: s[5] == vmax)
     d_done = log.stat_after(d_set[0], lambda s: s[4] == 0) if d_set else None
     f2 = None
@@ -119,7 +119,7 @@ def main():
         check(dt <= a.limit_s, f"deflate took {dt:.1f} s, more than {a.limit_s} s")
         s2 = log.stat_after(d_done[0], lambda s: s[5] == target)
         f2 = log.stat_after(s2[0], full) if s2 else None
-        if check(s2 and f2, "the balloon did not inflate again after the second 'set target'"):
+        if check(s2 and f2, "the balloon did not inflate again after 'set max'"):
             dt = (f2[1] - s2[1]) / 1000
             report(f"re-inflate: balloon {s2[4]} -> {f2[4]} MiB in {dt:.1f} s (pages the guest had not touched "
                    f"since the deflate: no machine memory to gain, machine free {s2[6]} -> {f2[6]} MiB)")

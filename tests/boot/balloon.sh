@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Balloon regression (issue 6), one Bochs boot: a 256 MiB Debian guest loads ballast's balloon driver; the monitor
-# script (tests/boot/balloon.monitor) sets its target to 128 MiB, back to auto, and to 128 MiB again while a workload
+# script (tests/boot/balloon.monitor) sets its target to 128 MiB, back to auto, and lowers its max to 128 MiB while a workload
 # holds and verifies 16 MiB; then a workload allocates more than the guest has free beside the full balloon, and
 # finally /init unloads the driver (tests/boot/balloon.conf has the guest's side).  The runner checks the lines;
 # tests/boot/balloon-check.py checks the order and the numbers from the memstat lines: the balloon reaches 128 MiB
@@ -15,7 +15,9 @@ scripts/boot-test.sh --emulator bochs --megs 512 --iso build/balloon.iso --log "
   --expect "${k}ballast-balloon: handshake: guest abi=2 hypervisor abi=2 vm_pages=65536" \
   --expect "${k}ballast-balloon: loaded: " --expect "${vm}balloon: loaded " \
   --expect 'monitor: set vm1 target 128M: done' --expect 'monitor: set vm1 target auto: done' \
-  --expect-count 'monitor: set vm1 target 128M: done' 2 \
+  --expect-count 'monitor: set vm1 target 128M: done' 1 \
+  --expect 'monitor: set vm1 max 512M: ERANGE' --expect 'monitor: set vm1 max 128M: done' \
+  --expect 'memstat t=[0-9]+ vm=vm1 max=128 min=[0-9]+ shares=[0-9]+ alloc=[0-9]+ .* target=128 ' \
   --expect "${k}ballast-balloon: target=32768 size=32768 inflated=32768 deflated=0 " \
   --expect "${k}ballast-balloon: target=0 size=0 inflated=0 deflated=32768 " \
   --expect "${vm}memtouch: held 16 MiB for [0-9]+ ms, verified all of it [0-9]+ times" \

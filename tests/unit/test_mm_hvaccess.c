@@ -1,5 +1,5 @@
 /* Host tests for what the hypervisor needs from the mm core besides guest faults: its own access to guest pages
- * (loader, hypercall batches), the operator's target override, and admission without a swap device. */
+ * (loader, hypercall batches), the operator's target and max, and admission without a swap device. */
 #include "mm_test.h"
 
 static void guest_mpn_backs_and_reads_shared_without_copy(void **state)
@@ -56,6 +56,35 @@ static void target_override_wins_until_cleared(void **state)
 	done_machine(fm);
 }
 
+static void lowered_max_caps_target_and_inflates_balloon(void **state)
+{
+	struct fake_machine *fm = mk_machine(256, 256, NULL);
+	struct mm_vm *a = mk_vm(fm, "a", 100, 10, 1000);
+
+	(void)state;
+	mm_balloon_connect(&fm->mm, a);
+	assert_int_equal(mm_vm_set_max(&fm->mm, a, 101), -ERANGE); /* above the RAM it booted with */
+	assert_int_equal(mm_vm_set_max(&fm->mm, a, 9), -EINVAL);   /* below min */
+	assert_int_equal(a->max_pages, 100);
+	assert_int_equal(mm_vm_set_target(&fm->mm, a, 80), 0);
+	/* Plenty of free memory, yet the policy keeps it at the new max; the operator's target is clamped to it. */
+	assert_int_equal(mm_vm_set_max(&fm->mm, a, 70), 0);
+	assert_int_equal(a->target, 70);
+	assert_int_equal(mm_balloon_target(&fm->mm, a), 30); /* the balloon holds what the guest sees above max */
+	assert_int_equal(mm_vm_set_target(&fm->mm, a, 71), -EINVAL);
+	assert_int_equal(mm_vm_set_min(&fm->mm, a, 71), -EINVAL);
+	assert_int_equal(mm_vm_set_target(&fm->mm, a, 0), 0);
+	mm_policy_update(&fm->mm);
+	assert_int_equal(a->target, 70);
+	assert_int_equal(a->ram_pages, 100); /* the guest-physical size never changes */
+	/* Raised back to the RAM it booted with: the balloon may empty again. */
+	assert_int_equal(mm_vm_set_max(&fm->mm, a, 100), 0);
+	assert_int_equal(a->target, 100);
+	assert_int_equal(mm_balloon_target(&fm->mm, a), 0);
+	fm_vm_destroy(fm, a);
+	done_machine(fm);
+}
+
 static void no_swap_device_admits_on_min_alone(void **state)
 {
 	struct fake_machine *fm = mk_machine(256, 0, NULL);
@@ -83,6 +112,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(guest_mpn_backs_and_reads_shared_without_copy),
 		cmocka_unit_test(target_override_wins_until_cleared),
+		cmocka_unit_test(lowered_max_caps_target_and_inflates_balloon),
 		cmocka_unit_test(no_swap_device_admits_on_min_alone),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
