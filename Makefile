@@ -137,6 +137,12 @@ $(BUILD)/test/unit/%: $(BUILD)/test/tests/unit/%.o $(TEST_LIB)
 	@echo "  LINK    $@"
 	@$(CC) $(TEST_CFLAGS) $< $(TEST_LIB) -lcmocka -lm -o $@
 
+# The device models need a struct vm rather than the shared library: their test links them itself.
+VDEV_TEST_OBJS := $(patsubst %.c,$(BUILD)/test/%.o,vdev/pic.c vdev/pit.c vdev/pio.c)
+$(BUILD)/test/unit/test_vdev_pit: $(BUILD)/test/tests/unit/test_vdev_pit.o $(VDEV_TEST_OBJS) $(TEST_LIB)
+	@echo "  LINK    $@"
+	@$(CC) $(TEST_CFLAGS) $^ -lcmocka -lm -o $@
+
 unit: $(UNIT_BINS)
 	@scripts/run-unit.sh $(UNIT_BINS)
 

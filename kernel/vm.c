@@ -227,6 +227,9 @@ void vm_print_exit_stats(struct vm *vm)
 	       (unsigned long long)(ns / 1000000), (unsigned long long)vm->stats.exits_total,
 	       (unsigned long long)vm->stats.pages_backed, (unsigned long long)(vm->stats.pages_backed >> 8),
 	       (unsigned long long)vm->stats.injected_irqs);
+	printk("vm %s: timer: %llu PIT ticks raised, at most %llu waiting at once, %llu dropped\n", vm->name,
+	       (unsigned long long)vm->pit.irqs, (unsigned long long)vm->pit.backlog_peak,
+	       (unsigned long long)vm->pit.ticks_dropped);
 	for (unsigned r = 0; r < NR_EXIT_REASONS; r++)
 		if (vm->stats.exits[r])
 			printk("vm %s: exits %-22s %llu\n", vm->name, vmx_exit_reason_name(r),

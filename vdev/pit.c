@@ -1,8 +1,15 @@
 /*
  * 8254 emulation (Intel 82C54 datasheet).  Modes 0 (interrupt on terminal count), 2 (rate generator), 3 (square
  * wave) and 4 (software strobe) are modelled; 1 and 5 need a gate edge Linux never makes on channel 0 and are
- * treated like 0 and 4.  Periodic ticks the guest missed while not running are coalesced into one: the guest's
- * clocksource is the TSC, which never misses.
+ * treated like 0 and 4.
+ *
+ * Lost ticks are re-injected.  A guest misses periodic ticks while another VM runs, while the hypervisor works, and
+ * while its previous tick is still waiting in the PIC (an edge on a set IRR bit is lost on a real 8259 too).  Linux
+ * counts jiffies by ticks, and its clocksource watchdog compares the TSC with jiffies: with coalesced ticks jiffies
+ * fell 20-30% behind under Bochs and the guest marked its TSC unstable.  So channel 0 keeps a backlog of ticks that
+ * came due and raises them one at a time, each as soon as the guest has taken the previous one (IRR and ISR bit 0
+ * clear), as KVM's PIT does in its reinject mode.  A backlog beyond PIT_BACKLOG_MS is dropped: a guest stalled that
+ * long (interrupts masked, VM blocked) gains nothing from a storm of stale ticks.
  */
 #include <ballast/string.h>
 #include "arch/x86_64/cpu.h"
@@ -67,26 +74,44 @@ static void start(struct pit_channel *c, uint64_t now)
 	c->next_irq_tsc = now + ticks_to_tsc(c->reload);
 }
 
+/* IRQ 0 is still with the guest: requested (IRR) or being serviced (ISR).  Another edge now would be lost. */
+static bool irq0_busy(const struct vm *vm)
+{
+	const struct pic_chip *m = &vm->pic.chip[0];
+
+	return (m->irr | m->isr) & 1;
+}
+
 uint64_t vpit_update(struct vm *vm, uint64_t now)
 {
-	struct pit_channel *c = &vm->pit.ch[0];
+	struct vpit *pit = &vm->pit;
+	struct pit_channel *c = &pit->ch[0];
 
-	if (!c->next_irq_tsc)
-		return UINT64_MAX;
-	if (now >= c->next_irq_tsc) {
-		vpic_set_irq(&vm->pic, 0, true); /* an edge on IRQ 0 */
-		vpic_set_irq(&vm->pic, 0, false);
-		vm->pit.irqs++;
+	if (c->next_irq_tsc && now >= c->next_irq_tsc) {
 		if (periodic(c)) {
 			uint64_t period = ticks_to_tsc(c->reload);
-			uint64_t late = (now - c->next_irq_tsc) / period; /* coalesce missed periods */
-			c->next_irq_tsc += (late + 1) * period;
+			uint64_t due = (now - c->next_irq_tsc) / period + 1;
+			uint64_t cap = MAX(1, muldiv64(PIT_BACKLOG_MS, PIT_HZ, 1000 * (uint64_t)c->reload));
+			c->next_irq_tsc += due * period;
+			pit->backlog += due;
+			if (pit->backlog > cap) {
+				pit->ticks_dropped += pit->backlog - cap;
+				pit->backlog = cap;
+			}
 		} else {
 			c->next_irq_tsc = 0; /* one-shot */
-			return UINT64_MAX;
+			pit->backlog = 1;
 		}
 	}
-	return c->next_irq_tsc;
+	if (pit->backlog && !irq0_busy(vm)) {
+		vpic_set_irq(&vm->pic, 0, true); /* an edge on IRQ 0 */
+		vpic_set_irq(&vm->pic, 0, false);
+		pit->irqs++;
+		pit->backlog_peak = MAX(pit->backlog_peak, pit->backlog);
+		pit->backlog--;
+	}
+	/* With a backlog the next edge waits for the guest's EOI or unmask, which exits to us: no timer needed. */
+	return c->next_irq_tsc ? c->next_irq_tsc : UINT64_MAX;
 }
 
 static void pit_io(struct vm *vm, void *dev, uint16_t port, unsigned size, bool in, uint32_t *val)
@@ -138,6 +163,8 @@ static void pit_io(struct vm *vm, void *dev, uint16_t port, unsigned size, bool 
 		c->write_hi_next = c->read_hi_next = false;
 		c->loaded = false;
 		c->next_irq_tsc = 0;
+		if (sel == 0)
+			pit->backlog = 0; /* a new mode forgets the old one's ticks */
 		return;
 	}
 	struct pit_channel *c = &pit->ch[port - 0x40];

@@ -27,15 +27,22 @@ struct pit_channel {
 	uint64_t next_irq_tsc; /* channel 0: the next IRQ 0 edge, 0 if none */
 };
 
+/* Channel 0 ticks that came due and wait for the guest to take the previous one; see vdev/pit.c. */
+#define PIT_BACKLOG_MS 1000
+
 struct vpit {
 	struct pit_channel ch[3];
 	bool speaker;
-	uint64_t irqs;	       /* IRQ 0 edges raised */
+	uint64_t backlog;	 /* ticks due, not yet raised */
+	uint64_t irqs;		 /* IRQ 0 edges raised */
+	uint64_t backlog_peak;	 /* most ticks ever waiting at once */
+	uint64_t ticks_dropped;	 /* beyond PIT_BACKLOG_MS */
 };
 
 struct vm;
 void vpit_register(struct vm *vm);
-/* Raise IRQ 0 if channel 0 is due at now; returns the TSC of the next event (UINT64_MAX if none). */
+/* Count channel 0's ticks due at now and raise IRQ 0 for the oldest if the guest took the previous one; returns the
+ * TSC of the next tick (UINT64_MAX if none). */
 uint64_t vpit_update(struct vm *vm, uint64_t now);
 
 #endif
