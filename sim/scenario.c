@@ -280,7 +280,7 @@ static int parse_line(struct scenario *sc, char **tok, int n)
 		return 0;
 	}
 	if (!strcmp(tok[0], "at")) {
-		/* at TIME VM alloc|free SIZE [over TIME] | at TIME VM active FRAC | at TIME VM shares N */
+		/* at TIME VM alloc|free SIZE [over TIME] | active FRAC | shares N | min SIZE | max SIZE | target SIZE|auto */
 		if (n < 5 || sc->nevents == SIM_MAX_EVENTS)
 			return err("expected: at TIME VM COMMAND VALUE", NULL);
 		struct sim_event *e = &sc->ev[sc->nevents];
@@ -312,6 +312,13 @@ static int parse_line(struct scenario *sc, char **tok, int n)
 		} else if (!strcmp(tok[3], "shares")) {
 			e->kind = EV_SHARES;
 			e->value = (uint32_t)strtoul(tok[4], NULL, 0);
+		} else if (!strcmp(tok[3], "min") || !strcmp(tok[3], "max") || !strcmp(tok[3], "target")) {
+			/* what the monitor's "set VM min|max|target" does, at a scripted time */
+			e->kind = !strcmp(tok[3], "min") ? EV_MIN : !strcmp(tok[3], "max") ? EV_MAX : EV_TARGET;
+			if (e->kind == EV_TARGET && !strcmp(tok[4], "auto"))
+				e->pages = 0;
+			else if (parse_size(tok[4], &e->pages) || (e->pages == 0 && e->kind != EV_MIN))
+				return err("bad size", tok[4]);
 		} else {
 			return err("unknown command", tok[3]);
 		}

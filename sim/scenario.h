@@ -30,13 +30,13 @@ struct sim_vm_spec {
 	bool report;	       /* the balloon driver reports freed pages (free page reporting) */
 };
 
-enum ev_kind { EV_ALLOC, EV_FREE, EV_ACTIVE, EV_SHARES, EV_TUNABLE };
+enum ev_kind { EV_ALLOC, EV_FREE, EV_ACTIVE, EV_SHARES, EV_MIN, EV_MAX, EV_TARGET, EV_TUNABLE };
 
 struct sim_event {
 	uint64_t at_ms;
 	int vm; /* -1: all */
 	enum ev_kind kind;
-	uint64_t pages;	   /* ALLOC/FREE amount */
+	uint64_t pages;	   /* ALLOC/FREE amount; MIN/MAX/TARGET value (TARGET 0: auto) */
 	uint64_t over_ms;  /* spread over this long (0: at once) */
 	uint32_t value;	   /* ACTIVE per-mille, SHARES */
 	char key[24], val[24]; /* TUNABLE */

@@ -181,6 +181,7 @@ static void apply_event(const struct sim_event *e, uint64_t now)
 	}
 	for (unsigned i = 0; i < sc.nvms; i++) {
 		struct guest *g = &guests[i];
+		int rc = 0;
 		if (e->vm >= 0 && (unsigned)e->vm != i)
 			continue;
 		switch (e->kind) {
@@ -194,13 +195,24 @@ static void apply_event(const struct sim_event *e, uint64_t now)
 			g->active_pm = e->value;
 			break;
 		case EV_SHARES:
-			mm_vm_set_shares(&fm.mm, g->vm, e->value);
+			rc = mm_vm_set_shares(&fm.mm, g->vm, e->value);
+			break;
+		case EV_MIN:
+			rc = mm_vm_set_min(&fm.mm, g->vm, e->pages);
+			break;
+		case EV_MAX:
+			rc = mm_vm_set_max(&fm.mm, g->vm, e->pages);
+			break;
+		case EV_TARGET:
+			rc = mm_vm_set_target(&fm.mm, g->vm, e->pages);
 			break;
 		case EV_TUNABLE:
 			break;
 		}
+		if (rc < 0) /* as the monitor would: say so, change nothing */
+			fprintf(stderr, "at %llu ms: vm %s: setting refused: %s\n", (unsigned long long)now, sc.vm[i].name,
+				errno_name(rc));
 	}
-	(void)now;
 }
 
 int main(int argc, char **argv)
