@@ -25,9 +25,9 @@
 # ballast's scheduler shares the CPU between two busy VMs.
 #
 # --guest-args adds kernel command-line words to every guest of both runs (e.g. "init_on_alloc=0": Debian's kernel
-# zeroes every page it allocates, the balloon's too, which dominates the inflate time in Bochs).  The guests always
-# get tsc=reliable: under ballast the kernel otherwise marks the TSC unstable at boot and keeps time by jiffies,
-# which makes every in-guest time wrong (guests/linux/README.md).
+# zeroes every page it allocates, the balloon's too, which dominates the inflate time in Bochs).  In-guest times
+# come from the guest's TSC clocksource, which it keeps since ballast's PIT re-injects missed ticks
+# (guests/linux/README.md).
 #
 # Needs build/ballast.elf and build/guest/{vmlinux,initramfs.cpio.gz} with the balloon module ('make bench-balloon'
 # builds them).  ISOs and configs go to build/bench/, serial logs to build/logs/bench-balloon-*.log, figures to
@@ -91,7 +91,7 @@ fi
 
 if [ "$do_overhead" = 1 ]; then
   conf=$bdir/balloon-overhead.conf mon=$bdir/balloon-overhead.monitor
-  cmd="console=ttyS0,115200 acpi=off nolapic pci=off nosmp${guest_args:+ $guest_args} tsc=reliable ballast.balloon=1"
+  cmd="console=ttyS0,115200 acpi=off nolapic pci=off nosmp${guest_args:+ $guest_args} ballast.balloon=1"
   cmd+=" ballast.workload=until:$start+grep:Mem,/proc/meminfo"
   work_plain='' work_ball=''
   if [ "$side" = 1 ]; then
