@@ -54,6 +54,9 @@ static void cmd_list(void)
 	}
 }
 
+/* The refusal hint below and the monitor's help name the shares limit in words. */
+_Static_assert(POLICY_MAX_SHARES == 1000000u, "update the monitor's shares range");
+
 static int cmd_set(const struct monitor_cmd *c, struct vm *vm)
 {
 	uint64_t pages = c->value >> PAGE_SHIFT;

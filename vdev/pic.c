@@ -57,6 +57,13 @@ void vpic_set_irq(struct vpic *pic, unsigned irq, bool level)
 		c->lines &= ~bit;
 }
 
+bool vpic_irq_busy(const struct vpic *pic, unsigned irq)
+{
+	const struct pic_chip *c = &pic->chip[irq >= 8];
+
+	return (c->irr | c->isr) & (1u << (irq & 7));
+}
+
 int vpic_pending_vector(const struct vpic *pic)
 {
 	int irq = chip_pending(&pic->chip[0], slave_output(pic));

@@ -29,6 +29,8 @@ void vpic_set_irq(struct vpic *pic, unsigned irq, bool level);
 /* The vector the PIC would deliver now, or -1.  vpic_ack() then moves it from IRR to ISR. */
 int vpic_pending_vector(const struct vpic *pic);
 int vpic_ack(struct vpic *pic);
+/* irq is still with the guest: requested (IRR) or in service (ISR).  A new edge now would merge with it. */
+bool vpic_irq_busy(const struct vpic *pic, unsigned irq);
 
 struct vm;
 void vpic_register(struct vm *vm);

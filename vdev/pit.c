@@ -74,14 +74,6 @@ static void start(struct pit_channel *c, uint64_t now)
 	c->next_irq_tsc = now + ticks_to_tsc(c->reload);
 }
 
-/* IRQ 0 is still with the guest: requested (IRR) or being serviced (ISR).  Another edge now would be lost. */
-static bool irq0_busy(const struct vm *vm)
-{
-	const struct pic_chip *m = &vm->pic.chip[0];
-
-	return (m->irr | m->isr) & 1;
-}
-
 uint64_t vpit_update(struct vm *vm, uint64_t now)
 {
 	struct vpit *pit = &vm->pit;
@@ -103,7 +95,7 @@ uint64_t vpit_update(struct vm *vm, uint64_t now)
 			pit->backlog = 1;
 		}
 	}
-	if (pit->backlog && !irq0_busy(vm)) {
+	if (pit->backlog && !vpic_irq_busy(&vm->pic, 0)) {
 		vpic_set_irq(&vm->pic, 0, true); /* an edge on IRQ 0 */
 		vpic_set_irq(&vm->pic, 0, false);
 		pit->irqs++;
