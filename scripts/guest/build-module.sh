@@ -32,6 +32,9 @@ done
 [ -f "$work/Kbuild" ] || die "no Kbuild in $*"
 
 log=$work/build.log
+# A parallel parent make hands its jobserver down; kbuild then warns that it cannot use it, which the check
+# below would take for a build warning.  The module builds alone.
+unset MAKEFLAGS MFLAGS MAKELEVEL
 if ! make -C "$kdir" M="$work" BALLAST_INCLUDE="$root/include/uapi $root/guests/linux/balloon" \
      CONFIG_DEBUG_INFO_BTF_MODULES= modules > "$log" 2>&1; then
   cat "$log" >&2
