@@ -70,15 +70,29 @@ static void hv_unmap(void *ctx, unsigned id, ppn_t ppn)
 		ept_flush(ept);
 }
 
-static bool hv_test_clear_accessed(void *ctx, unsigned id, ppn_t ppn)
+static void hv_unmap_deferred(void *ctx, unsigned id, ppn_t ppn)
 {
 	struct ept *ept = ept_of(id);
-	bool accessed = ept_test_clear_accessed(ept, ppn);
 
 	(void)ctx;
-	if (accessed)
-		ept_flush(ept); /* the CPU sets the bit again only on a walk, not from a cached translation */
-	return accessed;
+	if (ept->pml4)
+		ept_unmap(ept, ppn); /* the core calls hv_flush() before any guest runs again */
+}
+
+static void hv_flush(void *ctx, unsigned id)
+{
+	struct ept *ept = ept_of(id);
+
+	(void)ctx;
+	if (ept->pml4)
+		ept_flush(ept);
+}
+
+/* The CPU sets the bit again only on a walk, not from a cached translation: the core flushes after a pass. */
+static bool hv_test_clear_accessed(void *ctx, unsigned id, ppn_t ppn)
+{
+	(void)ctx;
+	return ept_test_clear_accessed(ept_of(id), ppn);
 }
 
 static int hv_swap_io(void *ctx, uint64_t slot, mpn_t mpn)
@@ -92,6 +106,8 @@ static const struct mm_ops hv_ops_ad = {
 	.map = hv_map,
 	.unmap = hv_unmap,
 	.test_clear_accessed = hv_test_clear_accessed,
+	.unmap_deferred = hv_unmap_deferred,
+	.flush = hv_flush,
 	.swap_write = hv_swap_io,
 	.swap_read = hv_swap_io,
 };
@@ -101,6 +117,8 @@ static const struct mm_ops hv_ops_no_ad = {
 	.page_ptr = hv_page_ptr,
 	.map = hv_map,
 	.unmap = hv_unmap,
+	.unmap_deferred = hv_unmap_deferred,
+	.flush = hv_flush,
 	.swap_write = hv_swap_io,
 	.swap_read = hv_swap_io,
 };

@@ -89,6 +89,130 @@ static void drop_backing(struct mm *mm, struct mm_vm *vm, ppn_t ppn)
 	}
 }
 
+/* The balloon gave pages back (LOCK or a free report): the reserve it may have dug into while inflating is repaid
+ * by at least as many machine pages, so it may take that many again (up to one second's credit). */
+static void balloon_repaid(struct mm *mm, struct mm_vm *vm, uint64_t n)
+{
+	uint64_t cap = (uint64_t)mm->tun.inflate_credit_pps * 1000;
+
+	vm->balloon.credit_mp = MIN(vm->balloon.credit_mp + n * 1000, cap);
+}
+
+/* One validated PPN into the balloon. */
+static void balloon_take(struct mm *mm, struct mm_vm *vm, ppn_t ppn)
+{
+	drop_backing(mm, vm, ppn);
+	pmap_set(&vm->pmap, ppn, pte_make(PS_BALLOONED, 0));
+	balloon_repaid(mm, vm, 1);
+}
+
+/* Why ppn cannot be locked (or reported free) now: 0, -EFAULT, -EEXIST, -EPERM. */
+static int check_one(struct mm_vm *vm, ppn_t ppn)
+{
+	if (!pmap_in_range(&vm->pmap, ppn))
+		return -EFAULT;
+	enum pmap_state s = pte_state(pmap_get(&vm->pmap, ppn));
+	if (s == PS_BALLOONED)
+		return -EEXIST;
+	return s == PS_RESERVED ? -EPERM : 0;
+}
+
+int mm_balloon_lock_each(struct mm *mm, struct mm_vm *vm, const ppn_t *ppns, unsigned n, int32_t *status)
+{
+	int done = 0;
+
+	if (n > MM_BALLOON_BATCH)
+		return -E2BIG;
+	mm_lock(&mm->lock);
+	vm_batch_begin(mm, vm);
+	for (unsigned i = 0; i < n; i++) {
+		int rc = !vm->balloon.connected			       ? -EPROTO
+			 : mm_balloon_size(vm) >= balloon_cap(mm, vm) ? -ENOSPC
+								       : check_one(vm, ppns[i]);
+		status[i] = rc;
+		if (rc < 0) {
+			vm->balloon.nrefused++;
+			continue;
+		}
+		balloon_take(mm, vm, ppns[i]);
+		done++;
+	}
+	vm_batch_end(mm, vm);
+	vm->balloon.nlocked += (uint64_t)done;
+	mm_unlock(&mm->lock);
+	return done;
+}
+
+int mm_balloon_unlock_each(struct mm *mm, struct mm_vm *vm, const ppn_t *ppns, unsigned n, int32_t *status)
+{
+	int done = 0;
+
+	if (n > MM_BALLOON_BATCH)
+		return -E2BIG;
+	mm_lock(&mm->lock);
+	for (unsigned i = 0; i < n; i++) {
+		int rc = !pmap_in_range(&vm->pmap, ppns[i])				 ? -EFAULT
+			 : pte_state(pmap_get(&vm->pmap, ppns[i])) != PS_BALLOONED ? -ENOENT
+										 : 0;
+		status[i] = rc;
+		if (rc < 0) {
+			vm->balloon.nrefused++;
+			continue;
+		}
+		pmap_set(&vm->pmap, ppns[i], pte_make(PS_UNBACKED, 0)); /* backed again, zeroed, on its next touch */
+		done++;
+	}
+	vm->balloon.nunlocked += (uint64_t)done;
+	mm_unlock(&mm->lock);
+	return done;
+}
+
+int64_t mm_balloon_report_runs(struct mm *mm, struct mm_vm *vm, struct mm_ppn_run *runs, unsigned n)
+{
+	int64_t released = 0;
+
+	if (n > MM_BALLOON_BATCH)
+		return -E2BIG;
+	mm_lock(&mm->lock);
+	vm_batch_begin(mm, vm);
+	for (unsigned i = 0; i < n; i++) {
+		struct mm_ppn_run *r = &runs[i];
+		int rc = vm->balloon.connected ? 0 : -EPROTO;
+		if (rc == 0 && (r->npages == 0 || r->npages > MM_REPORT_RUN_MAX))
+			rc = -EINVAL;
+		for (uint32_t j = 0; rc == 0 && j < r->npages; j++)
+			rc = check_one(vm, PPN(r->first.v + j));
+		r->status = rc;
+		if (rc < 0) {
+			vm->balloon.nrefused++;
+			continue;
+		}
+		for (uint32_t j = 0; j < r->npages; j++) { /* stays the guest's: backed again, zeroed, on its next touch */
+			ppn_t p = PPN(r->first.v + j);
+			enum pmap_state st = pte_state(pmap_get(&vm->pmap, p));
+			if (st == PS_UNBACKED)
+				continue;
+			drop_backing(mm, vm, p);
+			released++;
+		}
+	}
+	vm_batch_end(mm, vm);
+	vm->balloon.nreported += (uint64_t)released;
+	vm->stat.reported += (uint64_t)released;
+	balloon_repaid(mm, vm, (uint64_t)released);
+	mm_unlock(&mm->lock);
+	return released;
+}
+
+void mm_guest_stats(struct mm *mm, struct mm_vm *vm, uint64_t free_pages, uint64_t avail_pages)
+{
+	mm_lock(&mm->lock);
+	vm->guest.known = true;
+	vm->guest.free_pages = free_pages;
+	vm->guest.avail_pages = avail_pages;
+	mm_unlock(&mm->lock);
+}
+
 int mm_balloon_lock(struct mm *mm, struct mm_vm *vm, const ppn_t *ppns, unsigned n, unsigned *bad)
 {
 	unsigned where = 0;
@@ -111,10 +235,10 @@ int mm_balloon_lock(struct mm *mm, struct mm_vm *vm, const ppn_t *ppns, unsigned
 			*bad = where;
 		goto out;
 	}
-	for (unsigned i = 0; i < n; i++) { /* all valid: give up each page's backing, wherever it is */
-		drop_backing(mm, vm, ppns[i]);
-		pmap_set(&vm->pmap, ppns[i], pte_make(PS_BALLOONED, 0));
-	}
+	vm_batch_begin(mm, vm);
+	for (unsigned i = 0; i < n; i++) /* all valid: give up each page's backing, wherever it is */
+		balloon_take(mm, vm, ppns[i]);
+	vm_batch_end(mm, vm);
 	vm->balloon.nlocked += n;
 out:
 	mm_unlock(&mm->lock);
@@ -136,9 +260,13 @@ int mm_balloon_report_free(struct mm *mm, struct mm_vm *vm, const ppn_t *ppns, u
 			*bad = where;
 		goto out;
 	}
+	vm_batch_begin(mm, vm);
 	for (unsigned i = 0; i < n; i++) /* the pages stay the guest's: backed again, zeroed, on the next touch */
 		drop_backing(mm, vm, ppns[i]);
+	vm_batch_end(mm, vm);
 	vm->balloon.nreported += n;
+	vm->stat.reported += n;
+	balloon_repaid(mm, vm, n);
 out:
 	mm_unlock(&mm->lock);
 	return rc;
@@ -191,6 +319,17 @@ void balloon_page_touched(struct mm *mm, struct mm_vm *vm)
 	}
 }
 
+/* Inflate credit accrues while the balloon is asked to grow (and its driver is there to repay it). */
+void balloon_accrue_credit(struct mm *mm, struct mm_vm *vm, uint64_t elapsed_ms)
+{
+	struct balloon *b = &vm->balloon;
+	uint64_t cap = (uint64_t)mm->tun.inflate_credit_pps * 1000;
+
+	if (!b->connected || mm_balloon_size(vm) >= b->target)
+		return;
+	b->credit_mp = MIN(b->credit_mp + (uint64_t)mm->tun.inflate_credit_pps * elapsed_ms, cap);
+}
+
 /* Progress check, once per tick: a balloon short of its target must be moving toward it. */
 void balloon_check(struct mm *mm, struct mm_vm *vm)
 {
@@ -199,7 +338,10 @@ void balloon_check(struct mm *mm, struct mm_vm *vm)
 
 	if (b->distrusted)
 		return;
-	if (size >= b->target || (b->connected && size > b->last_size)) {
+	/* A guest whose faults wait for memory (blocked in low, or the pool at its reserve) cannot run its driver:
+	 * that is no lag of the balloon's. */
+	bool waiting = vm->blocked || (vm->stat.refused_faults && mm->now_ms - vm->last_refused_ms < 1000);
+	if (size >= b->target || waiting || (b->connected && size > b->last_size)) {
 		b->last_progress_ms = mm->now_ms;
 	} else if (mm->now_ms - b->last_progress_ms > mm->tun.balloon_grace_ms) {
 		b->distrusted = true;

@@ -7,10 +7,18 @@
  * guest has freed; their machine pages go back to the pool at once and the PPNs stay the guest's.  Without it a
  * guest that frees memory keeps it backed until memory pressure balloons it away.
  *
+ * No deadlock (SPEC §2.6).  A one-vCPU guest whose fault waits for machine memory runs nothing else, not even its
+ * balloon driver, and the driver's own allocations fault too (the guest kernel zeroes every page it allocates).  So
+ * ordinary backing leaves inflate_reserve_pages free, and a VM whose balloon is asked to inflate earns credit
+ * (inflate_credit_pps, at most one second's worth held) to take pages from that reserve when it would otherwise
+ * wait - in the low state while blocked, too.  The guest crawls instead of freezing, reaches its driver, and the
+ * driver's LOCKs (and free page reports) give back at least what the inflate faulted in.
+ *
  * Distrust: a balloon is only as good as the guest driver behind it.  It is distrusted (and the VM is reclaimed by
  * swapping instead) when it never connected while a target was set, when it lags its target without progress for
  * balloon_grace_ms, or when the guest touches more than balloon_touch_limit of the pages it gave away.  Distrust
- * lasts until the driver connects again.
+ * lasts until the driver connects again.  A balloon is not distrusted for lagging while its VM waits for memory:
+ * a guest that cannot run cannot inflate.
  */
 #ifndef MM_BALLOON_H
 #define MM_BALLOON_H
@@ -27,6 +35,7 @@ struct balloon {
 	uint64_t touched;	   /* ballooned pages the guest accessed anyway since it connected */
 	uint64_t last_size;	   /* size at the previous progress check */
 	uint64_t last_progress_ms; /* when the balloon last met or moved toward its target */
+	uint64_t credit_mp;	   /* inflate credit: milli-pages of the reserve this VM may still take */
 	uint64_t nlocked, nunlocked, nreported, nrefused; /* counters of PPNs / refused calls */
 };
 

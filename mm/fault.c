@@ -15,13 +15,12 @@
 /* Back ppn with a fresh zeroed private page. */
 static int back_zeroed(struct mm *mm, struct mm_vm *vm, ppn_t ppn)
 {
-	uint32_t idx;
+	int err = 0;
+	/* In the low state a VM above its target gets pages only from its inflate credit (balloon.h). */
+	uint32_t idx = vm_alloc_for_guest(mm, vm, ppn, &err);
 
-	if (vm->blocked) /* low state: a VM above its target waits until reclamation catches up */
-		return -EBUSY;
-	idx = vm_alloc_private(mm, vm, ppn);
 	if (idx == MPOOL_NONE)
-		return -ENOMEM;
+		return err;
 	memset(mpage_ptr(mm, idx), 0, PAGE_SIZE); /* never leak another owner's data */
 	pmap_set(&vm->pmap, ppn, pte_make(PS_PRIVATE, idx));
 	vm_map_entry(mm, vm, ppn);
@@ -45,11 +44,10 @@ static int cow_break(struct mm *mm, struct mm_vm *vm, ppn_t ppn)
 		vm->stat.cow_reuse++;
 		return 0;
 	}
-	if (vm->blocked)
-		return -EBUSY;
-	copy = vm_alloc_private(mm, vm, ppn);
+	int err = 0;
+	copy = vm_alloc_for_guest(mm, vm, ppn, &err);
 	if (copy == MPOOL_NONE)
-		return -ENOMEM;
+		return err;
 	memcpy(mpage_ptr(mm, copy), mpage_ptr(mm, idx), PAGE_SIZE);
 	share_put(&mm->share, f); /* count >= 2 before, so the shared page stays */
 	pmap_set(&vm->pmap, ppn, pte_make(PS_PRIVATE, copy));
@@ -89,8 +87,6 @@ static int fault_locked(struct mm *mm, struct mm_vm *vm, ppn_t ppn, bool write)
 			balloon_page_touched(mm, vm);
 		return rc;
 	case PS_SWAPPED:
-		if (vm->blocked)
-			return -EBUSY;
 		return swap_in(mm, vm, ppn);
 	case PS_RESERVED:
 		return -EPERM;

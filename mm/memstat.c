@@ -10,18 +10,32 @@ static unsigned long mb(uint64_t pages)
 	return (unsigned long)(pages * PAGE_SIZE >> 20);
 }
 
+/* The guest's own figure in MB, or "-" before its balloon driver has reported (it may have none). */
+static const char *guest_mb(const struct mm_vm *vm, uint64_t pages, char *buf, size_t n)
+{
+	if (!vm->guest.known)
+		return "-";
+	fmt_snprintf(buf, n, "%lu", mb(pages));
+	return buf;
+}
+
+/* SPEC §3's fields first; then the guest's view (free and available memory, from its balloon driver), the MB its
+ * free page reports released so far, and how many of its faults had to wait for machine memory. */
 int mm_memstat_vm(struct mm *mm, const struct mm_vm *vm, char *buf, size_t n)
 {
+	char gfree[24], gavail[24];
 	int len;
 
 	mm_lock(&mm->lock);
 	len = fmt_snprintf(buf, n,
 			   "memstat t=%lu vm=%s max=%lu min=%lu shares=%u alloc=%lu active=%u shared=%lu balloon=%lu "
-			   "swapped=%lu target=%lu state=%s",
+			   "swapped=%lu target=%lu state=%s gfree=%s gavail=%s reported=%lu waits=%lu",
 			   (unsigned long)mm->now_ms, vm->name, mb(vm->max_pages), mb(vm->min_pages), vm->shares,
 			   mb(mm_vm_alloc(vm)), (unsigned)((sampler_active_q16(&vm->sampler, &mm->tun) * 100ULL + 32768) >> 16),
 			   mb(vm->pmap.count[PS_SHARED]), mb(vm->pmap.count[PS_BALLOONED]), mb(vm->pmap.count[PS_SWAPPED]),
-			   mb(vm->target), memstate_name(mm->state));
+			   mb(vm->target), memstate_name(mm->state), guest_mb(vm, vm->guest.free_pages, gfree, sizeof(gfree)),
+			   guest_mb(vm, vm->guest.avail_pages, gavail, sizeof(gavail)), mb(vm->stat.reported),
+			   (unsigned long)vm->stat.refused_faults);
 	mm_unlock(&mm->lock);
 	return len;
 }

@@ -57,7 +57,12 @@ struct mm_vm {
 	uint64_t overhead_pages; /* reserved at admission */
 	uint64_t target;	 /* allocation target in pages, set by the policy */
 	uint64_t target_override; /* set by the operator (monitor); 0: the policy decides */
-	bool blocked;		 /* low state and above target: new backing refused until reclaimed */
+	bool blocked;		 /* low state and above target: new backing only from its inflate credit */
+	uint64_t last_refused_ms; /* when a fault of this VM last had to wait for machine memory */
+	struct {		 /* the guest's own view, from its balloon driver's STATS call (pages) */
+		bool known;
+		uint64_t free_pages, avail_pages;
+	} guest;
 	struct pmap pmap;
 	struct balloon balloon;
 	struct sampler sampler;
@@ -66,6 +71,9 @@ struct mm_vm {
 	uint64_t swap_credit_mp;	   /* swap-out budget carried over, milli-pages */
 	struct {
 		uint64_t faults, zero_fills, cow_breaks, cow_reuse, swap_ins, swap_outs, balloon_touches, scanned;
+		uint64_t reserve_faults; /* faults served from the inflate reserve */
+		uint64_t refused_faults; /* faults that had to wait (-ENOMEM, -EBUSY) */
+		uint64_t reported;	 /* pages the guest reported free and the core released */
 	} stat;
 };
 
@@ -88,6 +96,8 @@ struct mm {
 	uint64_t now_ms, last_tick_ms, last_target_ms;
 	uint64_t scan_credit_mp;	 /* machine-wide scan budget, milli-pages */
 	unsigned scan_cursor;		 /* VM id where the next scan round starts (fairness) */
+	struct mm_vm *batch_vm;		 /* unmaps of this VM wait for one flush at the batch's end */
+	bool batch_dirty;		 /* an unmap of the batch is not yet invalidated */
 	struct {
 		uint64_t scanned, shared, zero_shared, hinted, false_matches, stale_hints, hint_evictions, table_full,
 			state_changes, target_updates;
@@ -135,6 +145,25 @@ int mm_balloon_unlock(struct mm *mm, struct mm_vm *vm, const ppn_t *ppns, unsign
 /* Free page reporting: the guest freed these PPNs; release their backing, keep them the guest's.  Validation and
  * errors as for lock (no cap applies). */
 int mm_balloon_report_free(struct mm *mm, struct mm_vm *vm, const ppn_t *ppns, unsigned n, unsigned *bad);
+
+/* The hypercall forms: every entry on its own, one lock hold and one invalidation for the whole batch.  status[i]
+ * gets 0 or the error the all-or-nothing call above would give for entry i alone (a PPN twice in one batch:
+ * lock -EEXIST, unlock -ENOENT, as the first occurrence already changed it).  Returns the entries that succeeded;
+ * -E2BIG (nothing done) for n > MM_BALLOON_BATCH. */
+int mm_balloon_lock_each(struct mm *mm, struct mm_vm *vm, const ppn_t *ppns, unsigned n, int32_t *status);
+int mm_balloon_unlock_each(struct mm *mm, struct mm_vm *vm, const ppn_t *ppns, unsigned n, int32_t *status);
+/* Free page reporting by runs of contiguous PPNs (Linux reports free blocks of 2 MiB and more): runs[i].status
+ * gets 0, -EINVAL (npages 0 or above MM_REPORT_RUN_MAX), -EFAULT (a page outside the guest), -EEXIST (a ballooned
+ * page in it) or -EPERM (a reserved page in it); a refused run changes nothing.  Returns the pages released. */
+#define MM_REPORT_RUN_MAX 1024
+struct mm_ppn_run {
+	ppn_t first;
+	uint32_t npages;
+	int32_t status;
+};
+int64_t mm_balloon_report_runs(struct mm *mm, struct mm_vm *vm, struct mm_ppn_run *runs, unsigned n);
+/* The guest's own view of its memory (balloon STATS), shown in memstat beside what the hypervisor sees. */
+void mm_guest_stats(struct mm *mm, struct mm_vm *vm, uint64_t free_pages, uint64_t avail_pages);
 
 /* ---- periodic work ------------------------------------------------------------------------------------------- */
 /* Everything below, in order, paced by the clock.  now_ms must not go backwards. */

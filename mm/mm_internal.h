@@ -21,6 +21,14 @@ void vm_drop_hint(struct mm *mm, struct mm_vm *vm, ppn_t ppn);
 void vm_release_backing(struct mm *mm, struct mm_vm *vm, ppn_t ppn);
 /* A new private machine page for (vm, ppn), or MPOOL_NONE. */
 uint32_t vm_alloc_private(struct mm *mm, struct mm_vm *vm, ppn_t ppn);
+/* The same for a guest access (fault, swap-in, copy-on-write): ordinary backing leaves the inflate reserve alone
+ * and a blocked VM gets nothing, except what its inflate credit pays for (balloon.h).  MPOOL_NONE with *err set to
+ * -EBUSY (blocked) or -ENOMEM; the refusal is counted and timed. */
+uint32_t vm_alloc_for_guest(struct mm *mm, struct mm_vm *vm, ppn_t ppn, int *err);
+/* Remove ppn's EPT mapping; inside vm_batch_begin/end the invalidation waits for the batch's end (mm_ops.h). */
+void vm_unmap(struct mm *mm, struct mm_vm *vm, ppn_t ppn);
+void vm_batch_begin(struct mm *mm, struct mm_vm *vm);
+void vm_batch_end(struct mm *mm, struct mm_vm *vm);
 
 /* Sharing domain of a VM under the configured scope, and the value mixed into its hashes. */
 uint16_t share_domain(const struct mm *mm, const struct mm_vm *vm);
@@ -36,6 +44,7 @@ void sample_touched(struct mm *mm, struct mm_vm *vm, ppn_t ppn);    /* a fault o
 void balloon_page_touched(struct mm *mm, struct mm_vm *vm);
 void balloon_check(struct mm *mm, struct mm_vm *vm);
 void balloon_set_target(struct mm *mm, struct mm_vm *vm);
+void balloon_accrue_credit(struct mm *mm, struct mm_vm *vm, uint64_t elapsed_ms);
 static inline bool balloon_usable(const struct mm_vm *vm)
 {
 	return vm->balloon.connected && !vm->balloon.distrusted;

@@ -23,8 +23,15 @@ struct mm_ops {
 	void (*map)(void *ctx, unsigned vm, ppn_t ppn, mpn_t mpn, bool writable);
 	/* Remove the mapping: the next access faults. */
 	void (*unmap)(void *ctx, unsigned vm, ppn_t ppn);
-	/* Optional (NULL: the core samples by unmapping instead).  Return the EPT accessed bit of ppn and clear it. */
+	/* Optional (NULL: the core samples by unmapping instead).  Return the EPT accessed bit of ppn and clear it.
+	 * It need not invalidate cached translations when flush() is given: the core calls flush() once after
+	 * clearing a period's samples, so that their next access walks the EPT and sets the bit again. */
 	bool (*test_clear_accessed)(void *ctx, unsigned vm, ppn_t ppn);
+	/* Optional, both or neither: unmap without invalidating, and invalidate everything cached for VM vm.  With
+	 * them a batch (a balloon call of 256 PPNs, a free page report) costs one invalidation, not one per page.
+	 * The core calls flush() before it releases its lock, so no guest runs on a stale translation. */
+	void (*unmap_deferred)(void *ctx, unsigned vm, ppn_t ppn);
+	void (*flush)(void *ctx, unsigned vm);
 	/* Swap I/O, synchronous here: copy a machine page to / from a swap slot.  0 or -EIO. */
 	int (*swap_write)(void *ctx, uint64_t slot, mpn_t mpn);
 	int (*swap_read)(void *ctx, uint64_t slot, mpn_t mpn);

@@ -52,7 +52,9 @@ void sample_start(struct mm *mm, struct mm_vm *vm)
 	if (backed == 0)
 		return;
 	/* n random backed pages (f is a fraction of allocated pages).  Rejection sampling over the guest, with a bound
-	 * so that a nearly empty VM does not spin; duplicates are skipped because an armed page is already SAMPLED. */
+	 * so that a nearly empty VM does not spin; duplicates are skipped because an armed page is already SAMPLED.
+	 * One invalidation for the whole set: until it, cached translations would hide the next access. */
+	vm_batch_begin(mm, vm);
 	for (tries = 0; s->n < s->cap && tries < 8ULL * s->cap * (vm->pmap.npages / backed + 1); tries++) {
 		ppn_t p = PPN(rng_below(&mm->rng, vm->pmap.npages));
 		pte_t e = pmap_get(&vm->pmap, p);
@@ -60,11 +62,14 @@ void sample_start(struct mm *mm, struct mm_vm *vm)
 			continue;
 		s->set[s->n++] = p;
 		pmap_set(&vm->pmap, p, e | PTE_SAMPLED);
-		if (mm->ops->test_clear_accessed)
+		if (mm->ops->test_clear_accessed) {
 			mm->ops->test_clear_accessed(mm->ctx, vm->id, p);
-		else
-			mm->ops->unmap(mm->ctx, vm->id, p);
+			mm->batch_dirty = mm->ops->flush != NULL;
+		} else {
+			vm_unmap(mm, vm, p);
+		}
 	}
+	vm_batch_end(mm, vm);
 }
 
 void sample_end(struct mm *mm, struct mm_vm *vm)

@@ -48,10 +48,11 @@ int swap_out_locked(struct mm *mm, struct mm_vm *vm, ppn_t ppn)
 int swap_in(struct mm *mm, struct mm_vm *vm, ppn_t ppn)
 {
 	uint32_t slot = pte_obj(pmap_get(&vm->pmap, ppn)), idx;
+	int err = 0;
 
-	idx = vm_alloc_private(mm, vm, ppn);
+	idx = vm_alloc_for_guest(mm, vm, ppn, &err);
 	if (idx == MPOOL_NONE)
-		return -ENOMEM;
+		return err;
 	if (mm->ops->swap_read(mm->ctx, slot, mpool_mpn(&mm->pool, idx)) < 0) {
 		mpool_free(&mm->pool, idx);
 		return -EIO;

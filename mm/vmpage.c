@@ -2,6 +2,7 @@
  * Page-level helpers every mechanism uses to change one pmap entry together with the pool, the sharing table and
  * the EPT, so that the four always agree (SPEC §2.1).  Callers hold mm->lock.
  */
+#include <ballast/errno.h>
 #include <ballast/string.h>
 #include "mm/mm_internal.h"
 
@@ -36,7 +37,7 @@ void vm_release_backing(struct mm *mm, struct mm_vm *vm, ppn_t ppn)
 	e = pmap_get(&vm->pmap, ppn);
 	idx = pte_obj(e);
 	/* Unmap first: once the machine page is freed no stale translation may reach it. */
-	mm->ops->unmap(mm->ctx, vm->id, ppn);
+	vm_unmap(mm, vm, ppn);
 	if (pte_state(e) == PS_PRIVATE) {
 		mpool_free(&mm->pool, idx);
 	} else {
@@ -53,4 +54,49 @@ void vm_release_backing(struct mm *mm, struct mm_vm *vm, ppn_t ppn)
 uint32_t vm_alloc_private(struct mm *mm, struct mm_vm *vm, ppn_t ppn)
 {
 	return mpool_alloc(&mm->pool, MP_VM, vm->id, (uint32_t)ppn.v);
+}
+
+uint32_t vm_alloc_for_guest(struct mm *mm, struct mm_vm *vm, ppn_t ppn, int *err)
+{
+	uint32_t free = mpool_free_pages(&mm->pool);
+	/* The reserve never takes more than 1/32 of a (small) machine. */
+	uint32_t reserve = MIN(mm->tun.inflate_reserve_pages, mm->pool.npages / 32);
+
+	if (!vm->blocked && free > reserve)
+		return vm_alloc_private(mm, vm, ppn);
+	if (free && vm->balloon.credit_mp >= 1000) { /* on its way to the balloon driver, which repays it */
+		vm->balloon.credit_mp -= 1000;
+		vm->stat.reserve_faults++;
+		return vm_alloc_private(mm, vm, ppn);
+	}
+	*err = vm->blocked ? -EBUSY : -ENOMEM;
+	vm->stat.refused_faults++;
+	vm->last_refused_ms = mm->now_ms;
+	return MPOOL_NONE;
+}
+
+void vm_unmap(struct mm *mm, struct mm_vm *vm, ppn_t ppn)
+{
+	if (mm->batch_vm == vm && mm->ops->unmap_deferred) {
+		mm->ops->unmap_deferred(mm->ctx, vm->id, ppn);
+		mm->batch_dirty = true;
+	} else {
+		mm->ops->unmap(mm->ctx, vm->id, ppn);
+	}
+}
+
+void vm_batch_begin(struct mm *mm, struct mm_vm *vm)
+{
+	MM_ASSERT(!mm->batch_vm);
+	mm->batch_vm = vm;
+	mm->batch_dirty = false;
+}
+
+void vm_batch_end(struct mm *mm, struct mm_vm *vm)
+{
+	MM_ASSERT(mm->batch_vm == vm);
+	if (mm->batch_dirty)
+		mm->ops->flush(mm->ctx, vm->id);
+	mm->batch_vm = NULL;
+	mm->batch_dirty = false;
 }

@@ -25,7 +25,7 @@ _Static_assert(BALLAST_EFAULT == EFAULT && BALLAST_EEXIST == EEXIST && BALLAST_E
 
 static const char *const call_names[] = {
 	[BALLAST_HC_VERSION] = "VERSION", [BALLAST_HC_GET_TARGET] = "GET_TARGET", [BALLAST_HC_LOCK] = "LOCK",
-	[BALLAST_HC_UNLOCK] = "UNLOCK",	  [BALLAST_HC_STATS] = "STATS",
+	[BALLAST_HC_UNLOCK] = "UNLOCK",	  [BALLAST_HC_STATS] = "STATS",	    [BALLAST_HC_REPORT] = "REPORT",
 };
 
 static struct ballast_batch_entry batch[BALLAST_BATCH_MAX]; /* one CPU: one batch in flight */
@@ -49,11 +49,23 @@ static int64_t hc_get_target(struct vm *vm, struct guest_regs *g)
 	return 0;
 }
 
-static int64_t hc_batch(struct vm *vm, struct guest_regs *g, bool lock)
+/*
+ * LOCK, UNLOCK and REPORT: the batch is copied out once, the entries the call itself must refuse (npages where it
+ * must be 0, the batch page itself) get their status here, and the rest go to the memory manager in one call,
+ * which changes the EPT with one invalidation for the whole batch (STYLE: batches stay batches).
+ */
+static ppn_t batch_ppns[BALLAST_BATCH_MAX];
+static int32_t batch_status[BALLAST_BATCH_MAX];
+static struct mm_ppn_run batch_runs[BALLAST_BATCH_MAX];
+static unsigned batch_slot[BALLAST_BATCH_MAX]; /* batch entry of each PPN or run handed to the core */
+
+static int64_t hc_batch(struct vm *vm, struct guest_regs *g, uint64_t nr)
 {
 	uint64_t gpa = g->rbx, n = g->rcx;
-	unsigned done = 0;
-	int first_err = 0, err;
+	ppn_t batch_ppn = gpa_to_ppn(gpa);
+	unsigned m = 0, done = 0;
+	int64_t released = 0;
+	int err;
 
 	if ((gpa & (PAGE_SIZE - 1)) || gpa >= vm->mem_bytes)
 		return -EINVAL;
@@ -62,25 +74,35 @@ static int64_t hc_batch(struct vm *vm, struct guest_regs *g, bool lock)
 	if ((err = vm_read(vm, gpa, batch, n * sizeof(batch[0]))) < 0)
 		return -EINVAL;
 	for (unsigned i = 0; i < n; i++) {
-		ppn_t ppn = PPN(batch[i].ppn);
-		if (batch[i].pad)
-			err = -EINVAL;
-		else if (ppn.v == gpa_to_ppn(gpa).v)
-			err = -EPERM; /* the batch page carries this very call */
-		else if (lock)
-			err = mm_balloon_lock(&hv_mm, vm->mm, &ppn, 1, 0);
+		struct ballast_batch_entry *b = &batch[i];
+		bool report = nr == BALLAST_HC_REPORT;
+		if (!report && b->npages)
+			b->status = -EINVAL;
+		else if (b->ppn <= batch_ppn.v && batch_ppn.v < b->ppn + (report ? b->npages : 1))
+			b->status = -EPERM; /* the batch page carries this very call */
+		else if (report)
+			batch_slot[m] = i, batch_runs[m++] = (struct mm_ppn_run){ .first = PPN(b->ppn), .npages = b->npages };
 		else
-			err = mm_balloon_unlock(&hv_mm, vm->mm, &ppn, 1, 0);
-		batch[i].status = err;
-		if (err == 0)
-			done++;
-		else if (!first_err)
-			first_err = err;
+			batch_slot[m] = i, batch_ppns[m++] = PPN(b->ppn);
 	}
+	if (nr == BALLAST_HC_REPORT) {
+		released = m ? mm_balloon_report_runs(&hv_mm, vm->mm, batch_runs, m) : 0;
+		for (unsigned j = 0; j < m; j++)
+			batch[batch_slot[j]].status = batch_runs[j].status;
+	} else if (m) {
+		if (nr == BALLAST_HC_LOCK)
+			mm_balloon_lock_each(&hv_mm, vm->mm, batch_ppns, m, batch_status);
+		else
+			mm_balloon_unlock_each(&hv_mm, vm->mm, batch_ppns, m, batch_status);
+		for (unsigned j = 0; j < m; j++)
+			batch[batch_slot[j]].status = batch_status[j];
+	}
+	for (unsigned i = 0; i < n; i++)
+		done += batch[i].status == 0;
 	/* Writing the statuses back may break copy-on-write of the batch page; it cannot be ballooned (above). */
 	if ((err = vm_write(vm, gpa, batch, n * sizeof(batch[0]))) < 0)
 		return err;
-	g->rbx = done;
+	g->rbx = nr == BALLAST_HC_REPORT ? (uint64_t)released : done;
 	return done == n ? 0 : -EAGAIN;
 }
 
@@ -91,6 +113,7 @@ static int64_t hc_stats(struct vm *vm, struct guest_regs *g)
 	vm->guest_stats.balloon_pages = g->rdx;
 	vm->guest_stats.alloc_failures = g->rsi;
 	vm->guest_stats.reports++;
+	mm_guest_stats(&hv_mm, vm->mm, g->rbx, g->rcx);
 	return 0;
 }
 
@@ -113,8 +136,8 @@ enum exit_action handle_vmcall(struct vm *vm, const struct exit_info *e)
 		rc = hc_version(vm, g);
 	else if (nr == BALLAST_HC_GET_TARGET)
 		rc = hc_get_target(vm, g);
-	else if (nr == BALLAST_HC_LOCK || nr == BALLAST_HC_UNLOCK)
-		rc = hc_batch(vm, g, nr == BALLAST_HC_LOCK);
+	else if (nr == BALLAST_HC_LOCK || nr == BALLAST_HC_UNLOCK || nr == BALLAST_HC_REPORT)
+		rc = hc_batch(vm, g, nr);
 	else
 		rc = hc_stats(vm, g);
 	g->rax = (uint64_t)rc;

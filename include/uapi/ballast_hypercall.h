@@ -39,7 +39,8 @@
 #define BALLAST_SIGNATURE_EDX 0x56484256 /* "VBHV" */
 #define BALLAST_FEATURE_BALLOON (1u << 0)
 
-#define BALLAST_ABI_VERSION 2
+/* 3: REPORT (free page reporting); the batch entry's last field became npages (REPORT), still 0 elsewhere. */
+#define BALLAST_ABI_VERSION 3
 
 /*
  * VERSION: the handshake; a balloon driver calls it once when it loads (and may call it again after a reload).
@@ -85,14 +86,31 @@
  */
 #define BALLAST_HC_STATS 4
 
-#define BALLAST_HC_MAX 4
+/*
+ * REPORT: free page reporting.  The guest's allocator freed these runs of contiguous pages (Linux reports free
+ * blocks of 2 MiB and more); the hypervisor frees the machine pages behind them.  The pages stay the guest's: its
+ * next touch of one gets a zeroed page, which is no fault of the balloon's (unlike a ballooned page).
+ *   IN  RBX  guest-physical address of the batch page, as for LOCK
+ *   IN  RCX  number of entries (runs), 1 .. BALLAST_BATCH_MAX; each entry's ppn is the run's first page and its
+ *            npages the run's length, 1 .. BALLAST_REPORT_RUN_MAX
+ *   OUT RBX  guest pages released (backed pages among the runs; a page that was not backed counts nothing)
+ *   RAX: 0 when every run was taken; -BALLAST_EAGAIN when some were refused (see each entry's status); call level
+ *        as for LOCK.
+ *   Entry status (OUT): 0, or -BALLAST_EINVAL (npages 0 or above BALLAST_REPORT_RUN_MAX), -BALLAST_EFAULT (a page
+ *   outside the VM), -BALLAST_EEXIST (a ballooned page in the run), -BALLAST_EPERM (a page the hypervisor reserved,
+ *   e.g. the batch page itself).  A refused run changes nothing.
+ */
+#define BALLAST_HC_REPORT 5
 
-#define BALLAST_BATCH_MAX 256 /* entries in one 4 KiB batch page */
+#define BALLAST_HC_MAX 5
+
+#define BALLAST_BATCH_MAX 256	  /* entries in one 4 KiB batch page */
+#define BALLAST_REPORT_RUN_MAX 1024 /* pages in one REPORT run (4 MiB, a free block of order 10) */
 
 struct ballast_batch_entry {
-	BALLAST_U64 ppn;    /* IN: guest page frame number (guest-physical address >> 12) */
-	BALLAST_S32 status; /* OUT: 0 or -BALLAST_E* */
-	BALLAST_U32 pad;    /* IN: must be 0 */
+	BALLAST_U64 ppn;     /* IN: guest page frame number (guest-physical address >> 12) */
+	BALLAST_S32 status;  /* OUT: 0 or -BALLAST_E* */
+	BALLAST_U32 npages;  /* IN: REPORT: pages in the run starting at ppn; LOCK and UNLOCK: must be 0 */
 };
 
 /* Error numbers: the Linux values, so a guest driver can hand them on unchanged. */

@@ -33,6 +33,24 @@ static void fm_unmap(void *ctx, unsigned vm, ppn_t ppn)
 	fm->unmaps++;
 }
 
+/* The fake EPT has no TLB: the entry goes at once, and the pending invalidation is only counted so that tests can
+ * check that the core flushes every batch before it returns. */
+static void fm_unmap_deferred(void *ctx, unsigned vm, ppn_t ppn)
+{
+	struct fake_machine *fm = ctx;
+
+	fm_unmap(ctx, vm, ppn);
+	fm->unflushed[vm]++;
+}
+
+static void fm_flush(void *ctx, unsigned vm)
+{
+	struct fake_machine *fm = ctx;
+
+	fm->unflushed[vm] = 0;
+	fm->flushes++;
+}
+
 static bool fm_test_clear_accessed(void *ctx, unsigned vm, ppn_t ppn)
 {
 	struct fake_machine *fm = ctx;
@@ -71,6 +89,8 @@ static const struct mm_ops fm_ops_unmap = {
 	.page_ptr = fm_page_ptr,
 	.map = fm_map,
 	.unmap = fm_unmap,
+	.unmap_deferred = fm_unmap_deferred,
+	.flush = fm_flush,
 	.swap_write = fm_swap_write,
 	.swap_read = fm_swap_read,
 };
@@ -80,6 +100,8 @@ static const struct mm_ops fm_ops_abits = {
 	.map = fm_map,
 	.unmap = fm_unmap,
 	.test_clear_accessed = fm_test_clear_accessed,
+	.unmap_deferred = fm_unmap_deferred,
+	.flush = fm_flush,
 	.swap_write = fm_swap_write,
 	.swap_read = fm_swap_read,
 };

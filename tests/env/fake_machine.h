@@ -29,6 +29,8 @@ struct fake_machine {
 	struct fake_ept *ept[MM_MAX_VMS];
 	int fail_swap_io; /* non-zero: swap I/O returns -EIO */
 	uint64_t maps, unmaps, swap_writes, swap_reads;
+	uint64_t flushes;	  /* flush() calls */
+	uint64_t unflushed[MM_MAX_VMS]; /* deferred unmaps not yet flushed, per VM (0 whenever the core is idle) */
 };
 
 /* A machine of npages pages starting at MPN base, with nslots swap slots; use_abits: sample with accessed bits

@@ -16,12 +16,26 @@
 #include "tests/env/fake_machine.h"
 #include "tests/env/host_env.h"
 
-static inline struct fake_machine *mk_machine(uint64_t npages, uint64_t nslots, const struct mm_tunables *t)
+/* A machine with tunables t (NULL: the defaults) as given. */
+static inline struct fake_machine *mk_machine_as(uint64_t npages, uint64_t nslots, const struct mm_tunables *t)
 {
 	struct fake_machine *fm = calloc(1, sizeof(*fm));
 	assert_non_null(fm);
 	assert_int_equal(fm_init(fm, 0x1000, npages, nslots, t, false), 0);
 	return fm;
+}
+
+/* The same without the inflate reserve: most tests count free pages exactly (the reserve has tests of its own). */
+static inline struct fake_machine *mk_machine(uint64_t npages, uint64_t nslots, const struct mm_tunables *t)
+{
+	struct mm_tunables tun;
+
+	if (t)
+		tun = *t;
+	else
+		mm_tunables_default(&tun);
+	tun.inflate_reserve_pages = 0;
+	return mk_machine_as(npages, nslots, &tun);
 }
 
 static inline struct mm_vm *mk_vm(struct fake_machine *fm, const char *name, uint64_t max, uint64_t min,

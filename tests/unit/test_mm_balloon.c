@@ -174,6 +174,144 @@ static void free_page_reporting(void **state)
 	done_machine(b.fm);
 }
 
+/* The hypercall forms: each entry on its own status, one invalidation for the whole batch. */
+static void batches_each_entry_one_flush(void **state)
+{
+	struct bfix b = setup();
+	int32_t status[6];
+	ppn_t lock[] = { PPN(1), PPN(2), PPN(1), PPN(100), PPN(60), PPN(50) }; /* dup, out of range, reserved */
+	uint32_t free_before = mm_free_pages(&b.fm->mm);
+
+	assert_int_equal(mm_reserve_ppn(&b.fm->mm, b.vm, PPN(60)), 0);
+	assert_int_equal(mm_balloon_lock_each(&b.fm->mm, b.vm, lock, 1, status), 0); /* no driver */
+	assert_int_equal(status[0], -EPROTO);
+	mm_balloon_connect(&b.fm->mm, b.vm);
+	uint64_t flushes = b.fm->flushes;
+	assert_int_equal(mm_balloon_lock_each(&b.fm->mm, b.vm, lock, 6, status), 3);
+	assert_int_equal(status[0], 0);
+	assert_int_equal(status[1], 0);
+	assert_int_equal(status[2], -EEXIST);
+	assert_int_equal(status[3], -EFAULT);
+	assert_int_equal(status[4], -EPERM);
+	assert_int_equal(status[5], 0);
+	assert_int_equal(b.fm->flushes, flushes + 1); /* two pages unmapped, one invalidation */
+	assert_int_equal(b.fm->unflushed[b.vm->id], 0);
+	assert_int_equal(mm_free_pages(&b.fm->mm), free_before + 2);
+	assert_int_equal(mm_balloon_size(b.vm), 3);
+	ppn_t unlock[] = { PPN(1), PPN(1), PPN(3), PPN(200) };
+	assert_int_equal(mm_balloon_unlock_each(&b.fm->mm, b.vm, unlock, 4, status), 1);
+	assert_int_equal(status[0], 0);
+	assert_int_equal(status[1], -ENOENT);
+	assert_int_equal(status[2], -ENOENT);
+	assert_int_equal(status[3], -EFAULT);
+	assert_int_equal(mm_balloon_size(b.vm), 2);
+	ppn_t big[MM_BALLOON_BATCH + 1];
+	assert_int_equal(mm_balloon_lock_each(&b.fm->mm, b.vm, big, MM_BALLOON_BATCH + 1, status), -E2BIG);
+	done_machine(b.fm);
+}
+
+static void report_runs(void **state)
+{
+	struct bfix b = setup();
+	mm_balloon_connect(&b.fm->mm, b.vm);
+	ppn_t one = PPN(12);
+	assert_int_equal(mm_balloon_lock(&b.fm->mm, b.vm, &one, 1, NULL), 0);
+	assert_int_equal(mm_reserve_ppn(&b.fm->mm, b.vm, PPN(70)), 0);
+	struct mm_ppn_run runs[] = {
+		{ PPN(0), 8, 1 },   /* pages 0-7, all backed */
+		{ PPN(4), 8, 1 },   /* overlaps: 4-7 already released, 8-11 backed */
+		{ PPN(10), 4, 1 },  /* holds ballooned page 12 */
+		{ PPN(96), 8, 1 },  /* runs past the VM's 100 pages */
+		{ PPN(68), 4, 1 },  /* holds reserved page 70 */
+		{ PPN(30), 0, 1 },  /* empty */
+		{ PPN(30), MM_REPORT_RUN_MAX + 1, 1 },
+		{ PPN(40), 20, 1 }, /* never touched: nothing to release */
+	};
+	uint32_t free_before = mm_free_pages(&b.fm->mm);
+	uint64_t flushes = b.fm->flushes;
+
+	assert_int_equal(mm_balloon_report_runs(&b.fm->mm, b.vm, runs, 8), 12);
+	int want[] = { 0, 0, -EEXIST, -EFAULT, -EPERM, -EINVAL, -EINVAL, 0 };
+	for (unsigned i = 0; i < 8; i++)
+		assert_int_equal(runs[i].status, want[i]);
+	assert_int_equal(mm_free_pages(&b.fm->mm), free_before + 12);
+	assert_int_equal(b.fm->flushes, flushes + 1);
+	assert_int_equal(st(b.vm, 13), PS_PRIVATE); /* the refused run 10-13 changed nothing */
+	assert_int_equal(st(b.vm, 11), PS_UNBACKED);
+	assert_int_equal(b.vm->stat.reported, 12);
+	uint64_t seed = 1;
+	assert_int_equal(fm_read_seed(b.fm, b.vm, PPN(3), &seed), 0); /* backed again, zeroed, on the next touch */
+	assert_int_equal(seed, 0);
+	assert_int_equal(b.vm->stat.balloon_touches, 0);
+	done_machine(b.fm);
+}
+
+/* SPEC §2.6 "No deadlock": a VM asked to inflate may fault pages in from the reserve while others wait. */
+static void inflate_reserve_and_credit(void **state)
+{
+	struct mm_tunables t;
+	mm_tunables_default(&t);
+	t.inflate_reserve_pages = 8;
+	t.inflate_credit_pps = 4;
+	struct fake_machine *fm = mk_machine_as(256, 0, &t);
+	struct mm_vm *a = mk_vm(fm, "a", 400, 0, 1000), *bvm = mk_vm(fm, "b", 400, 0, 1000);
+	int err = 0;
+	uint64_t p = 0;
+
+	/* Fill the machine until only the reserve is free: ordinary faults then wait. */
+	while ((err = fm_write_pattern(fm, a, PPN(p), p + 1)) == 0)
+		p++;
+	assert_int_equal(err, -ENOMEM);
+	assert_int_equal(mm_free_pages(&fm->mm), 8);
+	assert_int_equal(a->stat.refused_faults, 1);
+	/* b's balloon is asked to inflate: a second of credit buys it 4 pages of the reserve, no more. */
+	mm_balloon_connect(&fm->mm, bvm);
+	bvm->balloon.target = 50;
+	mm_tick(&fm->mm, 1000);
+	for (unsigned i = 0; i < 4; i++)
+		assert_int_equal(fm_write_pattern(fm, bvm, PPN(i), 7), 0);
+	assert_int_equal(fm_write_pattern(fm, bvm, PPN(4), 7), -ENOMEM);
+	assert_int_equal(bvm->stat.reserve_faults, 4);
+	assert_int_equal(fm_write_pattern(fm, a, PPN(p), 1), -ENOMEM); /* a has no credit: its balloon is not asked */
+	/* b's LOCK repays the reserve and renews its credit, so its inflate can go on. */
+	ppn_t got[] = { PPN(0), PPN(1), PPN(2), PPN(3) };
+	assert_int_equal(mm_balloon_lock(&fm->mm, bvm, got, 4, NULL), 0);
+	assert_int_equal(mm_free_pages(&fm->mm), 8);
+	assert_int_equal(fm_write_pattern(fm, bvm, PPN(5), 7), 0);
+	/* Blocked in the low state, a VM still gets its credit's pages, and nothing more. */
+	bvm->blocked = true;
+	assert_int_equal(fm_write_pattern(fm, bvm, PPN(6), 7), 0);
+	bvm->blocked = true;
+	for (unsigned i = 7; i < 9; i++)
+		assert_int_equal(fm_write_pattern(fm, bvm, PPN(i), 7), 0);
+	assert_int_equal(fm_write_pattern(fm, bvm, PPN(9), 7), -EBUSY);
+	assert_int_equal(fm->unflushed[bvm->id], 0);
+	done_machine(fm);
+}
+
+/* A balloon whose VM waits for memory is not lagging: it cannot run. */
+static void waiting_vm_balloon_not_distrusted(void **state)
+{
+	struct fake_machine *fm = mk_machine(256, 0, NULL);
+	struct mm_vm *vm = mk_vm(fm, "w", 100, 10, 1000);
+
+	mm_balloon_connect(&fm->mm, vm);
+	vm->balloon.target = 10;
+	for (uint64_t t = 1000; t <= 60000; t += 1000) {
+		fm->mm.now_ms = t;
+		vm->stat.refused_faults++; /* its faults keep waiting */
+		vm->last_refused_ms = t - 500;
+		balloon_check(&fm->mm, vm);
+	}
+	assert_false(vm->balloon.distrusted);
+	for (uint64_t t = 61000; t <= 100000; t += 1000) { /* runs again, and still does not follow */
+		fm->mm.now_ms = t;
+		balloon_check(&fm->mm, vm);
+	}
+	assert_true(vm->balloon.distrusted);
+	done_machine(fm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -184,6 +322,10 @@ int main(void)
 		cmocka_unit_test(lagging_balloon_distrusted),
 		cmocka_unit_test(swapped_page_ballooned_frees_slot),
 		cmocka_unit_test(free_page_reporting),
+		cmocka_unit_test(batches_each_entry_one_flush),
+		cmocka_unit_test(report_runs),
+		cmocka_unit_test(inflate_reserve_and_credit),
+		cmocka_unit_test(waiting_vm_balloon_not_distrusted),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

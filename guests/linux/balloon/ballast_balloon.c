@@ -47,6 +47,8 @@
 #include <linux/err.h>
 #include <linux/io.h>
 #include <linux/sysinfo.h>
+#include <linux/page_reporting.h>
+#include <linux/scatterlist.h>
 
 #include "ballast_guest.h"
 
@@ -75,6 +77,14 @@ static bool use_shrinker = true;
 module_param_named(shrinker, use_shrinker, bool, 0444);
 MODULE_PARM_DESC(shrinker, "Give pages back when the guest reclaims memory and MemAvailable is below the floor");
 
+static bool use_reporting = true;
+module_param_named(report, use_reporting, bool, 0444);
+MODULE_PARM_DESC(report, "Free page reporting: tell the hypervisor which blocks the guest has freed, so their memory returns to the machine without a balloon target");
+
+static unsigned int report_order;
+module_param(report_order, uint, 0444);
+MODULE_PARM_DESC(report_order, "Smallest free block reported, as a page order (0: the kernel's default, pageblock_order = 2 MiB)");
+
 static unsigned int oom_pages = 256;
 module_param(oom_pages, uint, 0644);
 MODULE_PARM_DESC(oom_pages, "Pages given back each time the guest is about to OOM-kill (0: none)");
@@ -98,6 +108,7 @@ static const char *const hc_names[BALLOON_NR_CALLS] = {
 	[BALLAST_HC_LOCK] = "LOCK",
 	[BALLAST_HC_UNLOCK] = "UNLOCK",
 	[BALLAST_HC_STATS] = "STATS",
+	[BALLAST_HC_REPORT] = "REPORT",
 };
 
 static struct balloon {
@@ -116,6 +127,8 @@ static struct balloon {
 	struct delayed_work work;
 	struct shrinker shrinker;
 	struct notifier_block oom_nb;
+	struct page_reporting_dev_info reporting;
+	bool reporting_on;			/* registered with the kernel's page reporting */
 	struct kobject *kobj;
 	/* Counters for sysfs: atomic because the worker, the shrinker and the OOM notifier all bump them. */
 	atomic_long_t calls[BALLOON_NR_CALLS];
@@ -125,6 +138,8 @@ static struct balloon {
 	atomic_long_t inflated;			/* pages ever ballooned */
 	atomic_long_t deflated;			/* pages ever given back to the guest */
 	atomic_long_t pressure_deflated;	/* of those, given back under memory pressure */
+	atomic_long_t reported;			/* free pages reported (whether backed or not) */
+	atomic_long_t report_released;		/* of them, pages the hypervisor actually released */
 } balloon;
 
 /* The register file of one call: RBX, RCX, RDX in and out, RSI in. */
@@ -374,6 +389,68 @@ static void balloon_send_stats(void)
 	balloon_hypercall(BALLAST_HC_STATS, &r);
 }
 
+/* Sends the n runs in the batch page (REPORT); caller holds balloon.lock.  Returns the call's result. */
+static long balloon_report_batch(unsigned int n)
+{
+	struct hc_regs r = { .rbx = page_to_phys(balloon.batch_page), .rcx = n };
+	long rc = balloon_hypercall(BALLAST_HC_REPORT, &r);
+
+	if (rc == 0 || rc == -EAGAIN)
+		atomic_long_add(r.rbx, &balloon.report_released);
+	return rc == -EAGAIN ? 0 : rc; /* a refused run stays free in the guest: nothing to undo */
+}
+
+/*
+ * Free page reporting (Linux's page_reporting, as virtio-balloon's VIRTIO_BALLOON_F_REPORTING uses it): the kernel
+ * hands over free blocks of at least 2 MiB, isolated from its allocator for the duration of this call, and marks
+ * them reported afterwards so they are not offered again until they have been allocated and freed once more.  They
+ * travel as runs (first PPN, pages) in the balloon's batch page.  Returning an error puts the blocks back
+ * unreported; the kernel tries again later.
+ */
+static int balloon_report(struct page_reporting_dev_info *pr, struct scatterlist *sgl, unsigned int nents)
+{
+	struct scatterlist *sg;
+	unsigned int i, n = 0;
+	long rc = 0;
+
+	mutex_lock(&balloon.lock);
+	for_each_sg(sgl, sg, nents, i) {
+		unsigned long pfn = page_to_pfn(sg_page(sg)), left = sg->length >> PAGE_SHIFT;
+
+		atomic_long_add(left, &balloon.reported);
+		while (left && !rc) {
+			unsigned long run = min_t(unsigned long, left, BALLAST_REPORT_RUN_MAX);
+
+			balloon.batch[n++] = (struct ballast_batch_entry){ .ppn = pfn, .npages = run };
+			pfn += run, left -= run;
+			if (n == balloon.batch_max) {
+				rc = balloon_report_batch(n);
+				n = 0;
+			}
+		}
+	}
+	if (n && !rc)
+		rc = balloon_report_batch(n);
+	mutex_unlock(&balloon.lock);
+	return (int)rc;
+}
+
+static void balloon_reporting_init(void)
+{
+	int rc;
+
+	if (!use_reporting)
+		return;
+	balloon.reporting.report = balloon_report;
+	balloon.reporting.order = report_order;
+	rc = page_reporting_register(&balloon.reporting);
+	if (rc) { /* -EBUSY: another driver (virtio-balloon) already reports; the balloon works without it */
+		pr_warn("free page reporting not available: %pe\n", ERR_PTR(rc));
+		return;
+	}
+	balloon.reporting_on = true;
+}
+
 /* VERSION: agree on the ABI and learn the VM's size and the batch limit. */
 static int balloon_handshake(void)
 {
@@ -523,6 +600,8 @@ BALLOON_ATTR(inflated, atomic_long_read(&balloon.inflated));
 BALLOON_ATTR(deflated, atomic_long_read(&balloon.deflated));
 BALLOON_ATTR(pressure_deflated, atomic_long_read(&balloon.pressure_deflated));
 BALLOON_ATTR(holdoff_ms, balloon_holdoff_ms());
+BALLOON_ATTR(reported, atomic_long_read(&balloon.reported));
+BALLOON_ATTR(report_released, atomic_long_read(&balloon.report_released));
 
 /* The per-call table, one line per call: "NAME calls=N failures=M". */
 static ssize_t hypercalls_show(struct kobject *k, struct kobj_attribute *a, char *buf)
@@ -540,7 +619,8 @@ static struct attribute *balloon_attrs[] = {
 	&target_attr.attr, &hv_size_attr.attr, &size_attr.attr, &cap_attr.attr, &floor_attr.attr,
 	&vm_pages_attr.attr, &batch_max_attr.attr, &batch_ppn_attr.attr, &calls_attr.attr, &failures_attr.attr,
 	&alloc_failures_attr.attr, &refused_attr.attr, &inflated_attr.attr, &deflated_attr.attr,
-	&pressure_deflated_attr.attr, &holdoff_ms_attr.attr, &hypercalls_attr.attr, NULL,
+	&pressure_deflated_attr.attr, &holdoff_ms_attr.attr, &reported_attr.attr, &report_released_attr.attr,
+	&hypercalls_attr.attr, NULL,
 };
 static const struct attribute_group balloon_group = { .attrs = balloon_attrs };
 
@@ -617,9 +697,11 @@ static int __init balloon_init(void)
 	if (rc)
 		goto out_sysfs;
 
-	pr_info("loaded: vm_pages=%lu cap=%lu floor=%lu batch_ppn=%#lx poll_ms=%u shrinker=%d oom_pages=%u\n",
+	balloon_reporting_init();
+
+	pr_info("loaded: vm_pages=%lu cap=%lu floor=%lu batch_ppn=%#lx poll_ms=%u shrinker=%d oom_pages=%u report=%d\n",
 		balloon.vm_pages, balloon.cap, balloon_floor(), page_to_pfn(balloon.batch_page), poll_ms,
-		use_shrinker, oom_pages);
+		use_shrinker, oom_pages, balloon.reporting_on);
 	queue_delayed_work(system_freezable_wq, &balloon.work, 0);
 	return 0;
 
@@ -640,6 +722,8 @@ static void __exit balloon_exit(void)
 	struct page *page, *tmp;
 	unsigned long freed, kept = 0;
 
+	if (balloon.reporting_on)
+		page_reporting_unregister(&balloon.reporting); /* waits for a report in flight */
 	balloon_pressure_exit();
 	cancel_delayed_work_sync(&balloon.work);
 

@@ -246,10 +246,53 @@ static long long hv_balloon_size(void)
 	return o.rax ? o.rax : (long long)o.rcx;
 }
 
-/* Is page i all zero?  Only called after its UNLOCK, when it may be touched again. */
+/* Is page i all zero?  Only called after its UNLOCK (or REPORT), when it may be touched again. */
 static bool page_zeroed(int i)
 {
 	return !memchr_inv(page_address(t.pages[i]), 0, PAGE_SIZE);
+}
+
+static void run(unsigned int i, u64 ppn, u32 npages)
+{
+	t.batch[i] = (struct ballast_batch_entry){ .ppn = ppn, .status = UNTOUCHED, .npages = npages };
+}
+
+/* REPORT (free page reporting): bad runs refused one by one, a good one released and given back zeroed. */
+static void test_report(void)
+{
+	long long size = hv_balloon_size();
+	struct hc_out o;
+
+	check_call_error("REPORT count 0", BALLAST_HC_REPORT, t.batch_gpa, 0, BALLAST_E2BIG);
+	check_call_error("REPORT batch unaligned", BALLAST_HC_REPORT, t.batch_gpa + 16, 1, BALLAST_EINVAL);
+	run(0, ppn_of(5), 0);
+	run(1, ppn_of(5), BALLAST_REPORT_RUN_MAX + 1);
+	run(2, t.vm_pages, 1);
+	run(3, t.vm_pages - 1, 2);
+	run(4, ~0ULL - 1, 4);
+	run(5, page_to_pfn(t.batch_page), 1);
+	run(6, page_to_pfn(t.batch_page) - 1, 3);
+	check_batch("REPORT bad runs", BALLAST_HC_REPORT, 7,
+		    (int[]){ -BALLAST_EINVAL, -BALLAST_EINVAL, -BALLAST_EFAULT, -BALLAST_EFAULT, -BALLAST_EFAULT,
+			     -BALLAST_EPERM, -BALLAST_EPERM });
+
+	entry(0, ppn_of(4));
+	check_batch("LOCK before REPORT of a ballooned page", BALLAST_HC_LOCK, 1, (int[]){ 0 });
+	run(0, ppn_of(4), 1);
+	check_batch("REPORT a ballooned page", BALLAST_HC_REPORT, 1, (int[]){ -BALLAST_EEXIST });
+	entry(0, ppn_of(4));
+	check_batch("UNLOCK after REPORT of a ballooned page", BALLAST_HC_UNLOCK, 1, (int[]){ 0 });
+
+	run(0, ppn_of(6), 1);
+	check_batch("LOCK entry with npages set", BALLAST_HC_LOCK, 1, (int[]){ -BALLAST_EINVAL });
+
+	/* Page 5 holds PATTERN and is backed: reported, its machine page goes; the next read finds zeros. */
+	run(0, ppn_of(5), 1);
+	run(1, ppn_of(5), 1);
+	o = check_batch("REPORT a good page twice", BALLAST_HC_REPORT, 2, (int[]){ 0, 0 });
+	check("REPORT released the page once", o.rbx, 1);
+	check("REPORTed page comes back zeroed (page not zero)", !page_zeroed(5), 0);
+	check("REPORT leaves the balloon alone", hv_balloon_size(), size);
 }
 
 /* The good path: LOCK all NPAGES, see the hypervisor count them, UNLOCK them, find them zeroed. */
@@ -351,6 +394,7 @@ static int __init hctest_init(void)
 		test_calls();
 		test_call_level();
 		test_entries();
+		test_report();
 		test_good();
 	} else {
 		failed++;
