@@ -93,10 +93,21 @@ $(BUILD)/balloon.iso: $(BUILD)/ballast.elf $(GUEST_VMLINUX) $(GUEST_INITRAMFS) s
 	scripts/mkiso.sh $@ $(BUILD)/ballast.elf "$(GUEST_VMLINUX)=vmlinux" "$(GUEST_INITRAMFS)=initramfs" \
 	  "tests/boot/balloon.conf=config" "tests/boot/balloon.monitor=monitor-script"
 
+# Overcommit with real guests: the memory-coordinator scenarios (tests/boot/coordinator.sh), cloud-flavour guests.
+$(BUILD)/coordinator.iso: $(BUILD)/ballast.elf $(GUEST_CLOUD_VMLINUX) $(GUEST_INITRAMFS) scripts/mkiso.sh \
+		tests/boot/coordinator.conf
+	scripts/mkiso.sh $@ $(BUILD)/ballast.elf "$(GUEST_CLOUD_VMLINUX)=vmlinux-cloud" "$(GUEST_INITRAMFS)=initramfs" \
+	  "tests/boot/coordinator.conf=config"
+
 regress: $(BUILD)/linux-vmlinux.iso $(BUILD)/linux-bzimage.iso $(BUILD)/four-vms.iso $(BUILD)/balloon.iso
 	tests/boot/linux.sh
 	tests/boot/four-vms.sh
 	tests/boot/balloon.sh
+	$(MAKE) --no-print-directory regress-overcommit
+
+# The overcommit regressions alone (about 15 minutes in Bochs).
+regress-overcommit: $(BUILD)/coordinator.iso
+	tests/boot/coordinator.sh
 
 # An image whose boot triggers a deliberate exception (the exception-report test).
 $(BUILD)/ballast-fault.iso: $(BUILD)/ballast.elf scripts/mkiso.sh
@@ -170,7 +181,7 @@ run: $(BUILD)/ballast-run.iso
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all unit test boot-test regress run clean
+.PHONY: all unit test boot-test regress regress-overcommit run clean
 .DELETE_ON_ERROR:
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 

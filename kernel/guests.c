@@ -8,6 +8,7 @@
  */
 #include <ballast/cmdline.h>
 #include <ballast/errno.h>
+#include <ballast/format.h>
 #include <ballast/string.h>
 #include <ballast/vmconfig.h>
 #include "arch/x86_64/cpu.h"
@@ -21,6 +22,7 @@
 #include "kernel/sched.h"
 #include "kernel/vm.h"
 #include "loader/linux_load.h"
+#include "mm/tunable_table.h"
 #include "vmx/vcpu.h"
 
 #define DEFAULT_VM_MIB 256
@@ -119,23 +121,33 @@ static bool module_exists(const char *name, void *ctx)
 	return find_module(ctx, name) != 0;
 }
 
-/* The configuration's machine knobs go to the memory manager and the statistics. */
+/* The configuration's machine knobs go to the statistics and the memory manager: every tunable the file gave
+ * (vmconfig_machine.given), over the memory manager's boot values, in one mm_set_tunables() before any VM exists.
+ * The parser has already refused a combination that fails mm_tunables_check(); what is left to refuse here is a
+ * change to a field sized at mm_init. */
 static void apply_machine(const struct vmconfig_machine *m)
 {
-	static const uint32_t scope[] = { [VMCONFIG_SHARING_VM] = SHARE_PER_VM, [VMCONFIG_SHARING_GLOBAL] = SHARE_GLOBAL,
-					  [VMCONFIG_SHARING_SALTED] = SHARE_SALTED };
 	struct mm_tunables t = hv_mm.tun;
+	char why[TUNABLE_WHY_MAX] = "", v[TUNABLE_VALUE_MAX];
+	int err;
 
 	if (m->has_memstat_interval)
 		periodic_set_memstat_interval(m->memstat_interval_s);
-	if (m->has_tax)
-		t.tax_pm = m->tax_pm;
-	if (m->sharing == VMCONFIG_SHARING_OFF)
-		t.scan_vm_pps = t.scan_total_pps = 0;
-	else if (m->sharing != VMCONFIG_SHARING_DEFAULT)
-		t.share_scope = scope[m->sharing];
-	if (mm_set_tunables(&hv_mm, &t) < 0)
-		printk("config: machine settings refused by the memory manager; defaults kept\n");
+	if (!m->given)
+		return;
+	for (unsigned i = 0; i < tunable_count; i++) {
+		const struct tunable *e = &tunable_table[i];
+		if (!(m->given & BIT(i)))
+			continue;
+		tunable_put(e, &t, tunable_get(e, &m->tun));
+		tunable_format(e, tunable_get(e, &t), v, sizeof(v));
+		printk("config: tune %s = %s\n", e->name, v);
+	}
+	err = mm_tunables_why(&t, why, sizeof(why));
+	if (!err && (err = mm_set_tunables(&hv_mm, &t)) == -ERANGE)
+		fmt_snprintf(why, sizeof(why), "share_frames is sized when the memory manager starts");
+	if (err)
+		printk("config: [machine] tunables refused (%s): defaults kept for every tunable\n", why);
 }
 
 /* The VMs the configuration module declares; errors are reported by line and the good VMs start anyway. */

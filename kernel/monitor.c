@@ -17,6 +17,7 @@
 #include "kernel/periodic.h"
 #include "kernel/printk.h"
 #include "kernel/sched.h"
+#include "mm/tunable_table.h"
 #include "vdev/uart.h"
 
 #define LINE_MAX 200
@@ -75,6 +76,65 @@ static int cmd_set(const struct monitor_cmd *c, struct vm *vm)
 	}
 }
 
+/* "~ tune": every tunable, live value and the boot default (hv_mm_init()'s: the table's defaults, with the real
+ * device page count). */
+static void cmd_tune(void)
+{
+	struct mm_tunables d;
+	char v[TUNABLE_VALUE_MAX], dv[TUNABLE_VALUE_MAX];
+
+	mm_tunables_default(&d);
+	d.overhead_dev_pages = hv_mm_vm_device_pages();
+	for (unsigned i = 0; i < tunable_count; i++) {
+		const struct tunable *e = &tunable_table[i];
+		tunable_format(e, tunable_get(e, &hv_mm.tun), v, sizeof(v));
+		tunable_format(e, tunable_get(e, &d), dv, sizeof(dv));
+		printk("monitor: tune %s = %s (default %s) - %s\n", e->name, v, dv, e->desc);
+	}
+}
+
+/* The smallest sample set of the VMs now running: sample_pages cannot exceed it (mm_set_tunables()). */
+static uint32_t sample_cap(void)
+{
+	uint32_t cap = UINT32_MAX;
+
+	for (unsigned i = 0; i < sched_nvms(); i++) {
+		struct vm *vm = sched_vm(i);
+		if (vm->mm && vm->mm->sampler.cap < cap)
+			cap = vm->mm->sampler.cap;
+	}
+	return cap;
+}
+
+/* "~ set tune NAME VALUE": the value on a copy of the live tunables, the whole set checked, then applied. */
+static void cmd_set_tune(const struct monitor_cmd *c, const char *text)
+{
+	const struct tunable *e = &tunable_table[c->tunable];
+	struct mm_tunables t = hv_mm.tun;
+	char why[TUNABLE_WHY_MAX], v[TUNABLE_VALUE_MAX];
+	uint64_t given = 0;
+	int err = tunable_set(&t, e->name, strlen(e->name), c->tune_value, strlen(c->tune_value), &given, why,
+			      sizeof(why));
+
+	if (!err && e->boot_sized && tunable_get(e, &t) != tunable_get(e, &hv_mm.tun)) {
+		tunable_format(e, tunable_get(e, &hv_mm.tun), v, sizeof(v));
+		fmt_snprintf(why, sizeof(why), "%s is sized when the memory manager starts: it stays %s", e->name, v);
+		err = -ERANGE;
+	}
+	if (!err && (err = mm_set_tunables(&hv_mm, &t)) < 0) {
+		if (err == -ERANGE)
+			fmt_snprintf(why, sizeof(why),
+				     "sample_pages cannot exceed the %u-page sample sets the running VMs were created with",
+				     sample_cap());
+		else
+			fmt_snprintf(why, sizeof(why), "%s", errno_name(err));
+	}
+	if (err)
+		printk("monitor: %s: %s\n", text, why);
+	else
+		printk("monitor: %s: done\n", text);
+}
+
 void monitor_execute(const char *text)
 {
 	struct monitor_cmd c;
@@ -83,7 +143,8 @@ void monitor_execute(const char *text)
 	int err = 0;
 
 	if (monitor_cmd_parse(text, &c, why, sizeof(why)) < 0) {
-		printk("monitor: %s (\"~ help\" lists the commands)\n", why);
+		/* A refused "set tune" already names the command and points at "~ tune". */
+		printk("monitor: %s%s\n", why, strncmp(why, "set tune ", 9) ? " (\"~ help\" lists the commands)" : "");
 		return;
 	}
 	if (c.vm[0] && !(vm = sched_find(c.vm))) {
@@ -113,6 +174,12 @@ void monitor_execute(const char *text)
 	case MONITOR_CONSOLE:
 		memcpy(console_vm, vm->name, sizeof(console_vm));
 		printk("monitor: console input goes to %s\n", console_vm);
+		return;
+	case MONITOR_TUNE:
+		cmd_tune();
+		return;
+	case MONITOR_SET_TUNE:
+		cmd_set_tune(&c, text);
 		return;
 	case MONITOR_STOP:
 		vm_stop(vm, "stopped by the operator");

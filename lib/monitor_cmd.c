@@ -10,6 +10,7 @@
 #include <ballast/string.h>
 #include <ballast/vmconfig.h>
 #include "lib/span.h"
+#include "mm/tunable_table.h"
 
 #define MAX_WORDS 4  /* "set VM field value": the longest command */
 
@@ -22,11 +23,12 @@ static const struct {
 	{ "help", MONITOR_HELP, 0, "help" },
 	{ "list", MONITOR_LIST, 0, "list" },
 	{ "mem", MONITOR_MEM, 0, "mem" },
-	{ "set", MONITOR_SET_SHARES, 3, "set VM shares|min|max|target VALUE" },
+	{ "set", MONITOR_SET_SHARES, 3, "set VM shares|min|max|target VALUE, or set tune NAME VALUE" },
 	{ "stop", MONITOR_STOP, 1, "stop VM" },
 	{ "console", MONITOR_CONSOLE, 1, "console VM" },
 	{ "memstat", MONITOR_MEMSTAT, 1, "memstat SECONDS|off" },
 	{ "audit", MONITOR_AUDIT, 0, "audit" },
+	{ "tune", MONITOR_TUNE, 0, "tune" },
 };
 
 const char monitor_cmd_help[] =
@@ -40,7 +42,9 @@ const char monitor_cmd_help[] =
 	"~ stop VM                    stop a VM\n"
 	"~ console VM                 send console input (lines without '~') to VM\n"
 	"~ memstat SECONDS|off        interval of the memstat lines\n"
-	"~ audit                      check the machine-page accounting\n";
+	"~ audit                      check the machine-page accounting\n"
+	"~ tune                       the memory manager's tunables: value, default, meaning\n"
+	"~ set tune NAME VALUE        change a tunable live (VALUE as ~ tune shows it: 30s, 0.75, 75%, global)\n";
 
 static bool is_blank(char c)
 {
@@ -110,6 +114,41 @@ static const struct {
 	{ "target", MONITOR_SET_TARGET },
 };
 
+static bool is_vm_setting(struct span w)
+{
+	for (unsigned i = 0; i < ARRAY_SIZE(settings); i++)
+		if (word_eq(w, settings[i].name))
+			return true;
+	return false;
+}
+
+/* "set tune NAME VALUE": w[2] and w[3], checked against the table on a scratch copy of the defaults (the form and
+ * the bounds; the executor applies it to the live values). */
+static int parse_set_tune(const struct span *w, struct monitor_cmd *cmd, char *why, size_t whylen)
+{
+	struct span name = w[2], value = w[3];
+	char reason[TUNABLE_WHY_MAX];
+	struct mm_tunables scratch;
+	uint64_t given = 0;
+	int err;
+
+	mm_tunables_default(&scratch);
+	err = tunable_parse_into(&scratch, name.p, name.n, value.p, value.n, &given, reason, sizeof(reason));
+	if (!err && value.n > MONITOR_VALUE_MAX) {
+		fmt_snprintf(reason, sizeof(reason), "longer than %u characters", MONITOR_VALUE_MAX);
+		err = -EINVAL;
+	}
+	if (err) {
+		fmt_snprintf(why, whylen, "set tune %s %s: %s", Q(name), Q(value), reason);
+		return -EINVAL;
+	}
+	cmd->kind = MONITOR_SET_TUNE;
+	cmd->tunable = tunable_find(name.p, name.n);
+	memcpy(cmd->tune_value, value.p, value.n);
+	cmd->tune_value[value.n] = '\0';
+	return 0;
+}
+
 /* "set VM FIELD VALUE": w[2] and w[3]. */
 static int parse_set(const struct span *w, struct monitor_cmd *cmd, char *why, size_t whylen)
 {
@@ -175,6 +214,8 @@ static int parse(const char *line, struct monitor_cmd *cmd, char *why, size_t wh
 	cmd->kind = commands[c].kind;
 	switch (cmd->kind) {
 	case MONITOR_SET_SHARES:
+		if (word_eq(w[1], "tune") && !is_vm_setting(w[2]))
+			return parse_set_tune(w, cmd, why, whylen);
 		if (vm_name(w[1], cmd, why, whylen))
 			return -EINVAL;
 		return parse_set(w, cmd, why, whylen);

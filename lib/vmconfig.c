@@ -18,9 +18,9 @@
 #include <ballast/vmconfig.h>
 #include "lib/span.h"
 #include "mm/policy.h"
+#include "mm/tunable_table.h"
 
 _Static_assert(VMCONFIG_MAX_SHARES == POLICY_MAX_SHARES, "shares limit must match the policy's");
-_Static_assert(VMCONFIG_MAX_TAX_PM < 1000, "tax must stay below 100%");
 
 
 static bool is_blank(char c)
@@ -178,40 +178,6 @@ int vmconfig_parse_seconds(const char *s, size_t n, unsigned *seconds, char *why
 	return 0;
 }
 
-/* The idle-memory tax: a fraction with up to three decimals ("0.75") or a percentage with up to one ("75%",
- * "62.5%"), into per-mille. */
-static int parse_tax(struct span q, unsigned *pm, char *why, size_t whylen)
-{
-	bool percent = q.n && q.p[q.n - 1] == '%', overflow;
-	size_t n = q.n - percent, i, ndec = 0;
-	uint64_t ip, frac = 0;
-	unsigned maxdec = percent ? 1 : 3, scale;
-
-	i = parse_digits(q.p, n, &ip, &overflow);
-	if (i && i < n && q.p[i] == '.') {
-		for (i++; i < n && is_digit(q.p[i]) && ndec < maxdec; i++, ndec++)
-			frac = frac * 10 + (uint64_t)(q.p[i] - '0');
-		if (!ndec)
-			i = 0; /* "1." */
-	}
-	if (!i || i != n) {
-		fmt_snprintf(why, whylen, "'%s' is not a tax rate (a fraction such as 0.75, or a percentage such as "
-			     "75%%, %s)", Q(q), percent ? "one decimal at most" : "three decimals at most");
-		return -EINVAL;
-	}
-	for (scale = 1; ndec < maxdec; ndec++)
-		scale *= 10;
-	if (!overflow && ip <= 1000) {
-		uint64_t v = percent ? ip * 10 + frac * scale : ip * 1000 + frac * scale;
-		if (v <= VMCONFIG_MAX_TAX_PM) {
-			*pm = (unsigned)v;
-			return 0;
-		}
-	}
-	fmt_snprintf(why, whylen, "'%s' is out of range (0 to 0.99, or 0%% to 99%%)", Q(q));
-	return -ERANGE;
-}
-
 bool vmconfig_name_valid(const char *s, size_t n)
 {
 	if (!n || n > VMCONFIG_NAME_MAX)
@@ -247,16 +213,9 @@ static const char *const vm_keys[NR_VM_KEYS] = {
 };
 #define VM_KEY_LIST "kernel, initrd, cmdline, max, min, shares, salt"
 
-enum machine_key { MK_MEMSTAT, MK_TAX, MK_SHARING, NR_MACHINE_KEYS };
-static const char *const machine_keys[NR_MACHINE_KEYS] = {
-	[MK_MEMSTAT] = "memstat_interval", [MK_TAX] = "tax", [MK_SHARING] = "sharing",
-};
-#define MACHINE_KEY_LIST "memstat_interval, tax, sharing"
-
-static const char *const sharing_names[] = {
-	[VMCONFIG_SHARING_OFF] = "off", [VMCONFIG_SHARING_VM] = "vm", [VMCONFIG_SHARING_GLOBAL] = "global",
-	[VMCONFIG_SHARING_SALTED] = "salted",
-};
+/* Keys of [machine]: memstat_interval (not a memory-manager knob), then every entry of the table of tunables
+ * (mm/tunable_table.h) under its name. */
+#define MACHINE_MEMSTAT "memstat_interval"
 
 struct parser {
 	struct vmconfig *cfg;
@@ -266,7 +225,8 @@ struct parser {
 	unsigned vm_key_line[NR_VM_KEYS];   /* SEC_VM: line where each key was given, 0 if not yet */
 	unsigned vm_key_ok;		    /* SEC_VM: bit per key whose value parsed */
 	unsigned machine_line;		    /* line of the [machine] header, 0 if none yet */
-	unsigned machine_key_line[NR_MACHINE_KEYS];
+	unsigned memstat_line;		    /* line of memstat_interval, 0 if not given */
+	unsigned tunable_line[TUNABLE_MAX]; /* line of each tunable's key, 0 if not given */
 };
 
 static void add_error_v(struct vmconfig *cfg, unsigned line, int vm, const char *fmt, va_list ap)
@@ -301,11 +261,26 @@ static void __printf(3, 4) error_at(struct parser *ps, unsigned line, const char
 	va_end(ap);
 }
 
-/* The checks that need the whole [vm] section. */
+/* The tunables of [machine] must work together (thresholds decreasing ...): if they do not, none of them applies. */
+static void end_machine(struct parser *ps)
+{
+	struct vmconfig_machine *m = &ps->cfg->machine;
+	char why[VMCONFIG_MSG_MAX];
+
+	if (!m->given || !mm_tunables_why(&m->tun, why, sizeof(why)))
+		return;
+	error_at(ps, ps->machine_line, "[machine]: %s: defaults kept for every tunable", why);
+	mm_tunables_default(&m->tun);
+	m->given = 0;
+}
+
+/* The checks that need the whole section. */
 static void end_section(struct parser *ps)
 {
 	struct vmconfig_vm *vm;
 
+	if (ps->sec == SEC_MACHINE)
+		end_machine(ps);
 	if (ps->sec != SEC_VM)
 		return;
 	vm = &ps->cfg->vm[ps->vm];
@@ -472,42 +447,58 @@ static bool vm_value(struct parser *ps, enum vm_key k, struct span v)
 	return !err;
 }
 
-static void machine_value(struct parser *ps, enum machine_key k, struct span v)
+/* A [machine] key: memstat_interval or a tunable (the table's parser, so its errors are the monitor's). */
+static void machine_value(struct parser *ps, struct span key, struct span v)
 {
 	struct vmconfig_machine *m = &ps->cfg->machine;
 	char why[VMCONFIG_MSG_MAX];
-	unsigned u;
-	int err = 0, i;
+	unsigned *line, u;
+	int t = -1;
 
-	switch (k) {
-	case MK_MEMSTAT:
-		err = vmconfig_parse_seconds(v.p, v.n, &u, why, sizeof(why));
-		if (!err) {
-			m->has_memstat_interval = true;
-			m->memstat_interval_s = u;
-		}
-		break;
-	case MK_TAX:
-		err = parse_tax(v, &u, why, sizeof(why));
-		if (!err) {
-			m->has_tax = true;
-			m->tax_pm = u;
-		}
-		break;
-	case MK_SHARING:
-		i = find_key(sharing_names, ARRAY_SIZE(sharing_names), v);
-		if (i <= 0) { /* entry 0 (DEFAULT) has no name */
-			fmt_snprintf(why, sizeof(why), "'%s' is not one of off, vm, global, salted", Q(v));
-			err = -EINVAL;
-		} else {
-			m->sharing = (enum vmconfig_sharing)i;
-		}
-		break;
-	case NR_MACHINE_KEYS:
-		break;
+	if (span_eq(key, MACHINE_MEMSTAT)) {
+		line = &ps->memstat_line;
+	} else if ((t = tunable_find(key.p, key.n)) >= 0) {
+		line = &ps->tunable_line[t];
+	} else {
+		error_at(ps, ps->line, "unknown key '%s' in [machine] (memstat_interval or a tunable: see ~ tune)",
+			 Q(key));
+		return;
 	}
-	if (err)
-		error_at(ps, ps->line, "%s: %s", machine_keys[k], why);
+	if (*line) {
+		error_at(ps, ps->line, "duplicate key '%s' (first at line %u)", Q(key), *line);
+		return;
+	}
+	*line = ps->line;
+	if (!v.n) {
+		error_at(ps, ps->line, "%s: missing value", Q(key));
+		return;
+	}
+	if (t < 0) {
+		if (vmconfig_parse_seconds(v.p, v.n, &u, why, sizeof(why))) {
+			error_at(ps, ps->line, "%s: %s", MACHINE_MEMSTAT, why);
+			return;
+		}
+		m->has_memstat_interval = true;
+		m->memstat_interval_s = u;
+		return;
+	}
+	const struct tunable *e = &tunable_table[t];
+	struct mm_tunables c = m->tun, d;
+	uint64_t given = m->given;
+	if (tunable_parse_into(&c, key.p, key.n, v.p, v.n, &given, why, sizeof(why))) {
+		error_at(ps, ps->line, "%s: %s", e->name, why);
+		return;
+	}
+	mm_tunables_default(&d);
+	if (e->boot_sized && tunable_get(e, &c) != tunable_get(e, &d)) {
+		char def[TUNABLE_VALUE_MAX];
+		tunable_format(e, tunable_get(e, &d), def, sizeof(def));
+		error_at(ps, ps->line, "%s: sized when the memory manager starts, before this file is read "
+			 "(it stays %s)", e->name, def);
+		return;
+	}
+	m->tun = c;
+	m->given = given;
 }
 
 static void key_value(struct parser *ps, struct span s)
@@ -555,22 +546,7 @@ static void key_value(struct parser *ps, struct span s)
 			ps->vm_key_ok |= (unsigned)BIT(k);
 		return;
 	case SEC_MACHINE:
-		k = find_key(machine_keys, NR_MACHINE_KEYS, key);
-		if (k < 0) {
-			error_at(ps, ps->line, "unknown key '%s' in [machine] (" MACHINE_KEY_LIST ")", Q(key));
-			return;
-		}
-		if (ps->machine_key_line[k]) {
-			error_at(ps, ps->line, "duplicate key '%s' (first at line %u)", machine_keys[k],
-				 ps->machine_key_line[k]);
-			return;
-		}
-		ps->machine_key_line[k] = ps->line;
-		if (!value.n) {
-			error_at(ps, ps->line, "%s: missing value", machine_keys[k]);
-			return;
-		}
-		machine_value(ps, (enum machine_key)k, value);
+		machine_value(ps, key, value);
 		return;
 	}
 }
@@ -603,6 +579,7 @@ int vmconfig_parse(const char *text, size_t len, struct vmconfig *out)
 	size_t pos = 0;
 
 	memset(out, 0, sizeof(*out));
+	mm_tunables_default(&out->machine.tun);
 	if (len >= 3 && !memcmp(text, "\xef\xbb\xbf", 3)) /* a UTF-8 byte-order mark some editors write */
 		pos = 3;
 	while (pos < len) {

@@ -21,6 +21,8 @@ int mm_init(struct mm *mm, const struct mm_tunables *t, const struct mm_ops *ops
 		return rc;
 	if (!ops || !ops->page_ptr || !ops->map || !ops->unmap || !ops->swap_write || !ops->swap_read)
 		return -EINVAL;
+	if (!ops->unmap_deferred != !ops->flush) /* both or neither */
+		return -EINVAL;
 	mm->tun = *t;
 	mm->k_q16 = mm_tax_k_q16(t);
 	mm->ops = ops;
@@ -68,15 +70,24 @@ int mm_set_tunables(struct mm *mm, const struct mm_tunables *t)
 	if (rc < 0)
 		return rc;
 	mm_lock(&mm->lock);
-	uint32_t frames = mm->tun.share_frames_pm, samples = mm->tun.sample_pages;
+	/* Sized when allocated, so refused rather than clamped: the sharing table at mm_init, and each VM's sample set
+	 * when the VM was created (sample_pages may not exceed the smallest of those while VMs exist). */
+	uint32_t samples = UINT32_MAX;
+	for (unsigned id = 0; id < MM_MAX_VMS; id++)
+		if (mm->vm[id] && mm->vm[id]->sampler.cap < samples)
+			samples = mm->vm[id]->sampler.cap;
+	if (t->share_frames_pm != mm->tun.share_frames_pm || t->sample_pages > samples) {
+		rc = -ERANGE;
+		goto out;
+	}
+	if (t->seed != mm->tun.seed)
+		mm->rng.s = t->seed; /* a new seed starts a new sequence, as at mm_init */
 	mm->tun = *t;
-	mm->tun.share_frames_pm = frames; /* sized at boot */
-	if (t->sample_pages > samples)
-		mm->tun.sample_pages = samples;
 	mm->k_q16 = mm_tax_k_q16(&mm->tun);
 	policy_update_locked(mm);
+out:
 	mm_unlock(&mm->lock);
-	return 0;
+	return rc;
 }
 
 static int check_params(uint64_t min, uint64_t max, uint32_t shares)
@@ -355,6 +366,7 @@ void mm_tick(struct mm *mm, uint64_t now_ms)
 		} else if (vm->sampler.n == 0 && !vm->sampler.measured) {
 			sample_start(mm, vm); /* first tick of a new VM */
 		}
+		balloon_accrue_credit(mm, vm, elapsed);
 		balloon_check(mm, vm);
 	}
 	update_state(mm);

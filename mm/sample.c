@@ -55,7 +55,8 @@ void sample_start(struct mm *mm, struct mm_vm *vm)
 	 * so that a nearly empty VM does not spin; duplicates are skipped because an armed page is already SAMPLED.
 	 * One invalidation for the whole set: until it, cached translations would hide the next access. */
 	vm_batch_begin(mm, vm);
-	for (tries = 0; s->n < s->cap && tries < 8ULL * s->cap * (vm->pmap.npages / backed + 1); tries++) {
+	uint32_t want = MIN(s->cap, mm->tun.sample_pages); /* the set was sized at creation; the tunable may fall */
+	for (tries = 0; s->n < want && tries < 8ULL * want * (vm->pmap.npages / backed + 1); tries++) {
 		ppn_t p = PPN(rng_below(&mm->rng, vm->pmap.npages));
 		pte_t e = pmap_get(&vm->pmap, p);
 		if ((pte_state(e) != PS_PRIVATE && pte_state(e) != PS_SHARED) || pte_sampled(e))

@@ -11,7 +11,7 @@ PACKAGES=(
   qemu-system-x86                             # fast boot-path checks (TCG) and nested VT-x on Intel hosts
   libcmocka-dev                               # host unit tests
   gnuplot-nox                                 # plots from serial logs and the simulator
-  busybox-static cpio xz-utils                # guest initramfs
+  busybox-static cpio xz-utils lz4            # guest initramfs; lz4: the cloud kernel's bzImage payload
   gcc-12 libelf1 libssl3                      # guest modules: the kernel's compiler, libraries of its kbuild tools
   python3                                     # log parsing in the scripts
 )

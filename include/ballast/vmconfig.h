@@ -1,9 +1,10 @@
 /*
  * The VM configuration file (format: guests/configs/README.md): one text file, loaded as a multiboot module, that
- * declares the VMs ([vm NAME] sections: kernel and initrd module, command line, max, min, shares) and a few
- * machine-wide knobs ([machine]).  Parsing is pure: text and length in, a filled struct vmconfig out, no allocation,
- * nothing applied.  The hypervisor then checks the module names against its boot modules
- * (vmconfig_check_modules()), applies the machine knobs it was given, and starts every VM still marked valid.
+ * declares the VMs ([vm NAME] sections: kernel and initrd module, command line, max, min, shares) and the
+ * machine-wide knobs ([machine]: memstat_interval and every memory-manager tunable of mm/tunable_table.h).
+ * Parsing is pure: text and length in, a filled struct vmconfig out, no allocation, nothing applied.  The
+ * hypervisor then checks the module names against its boot modules (vmconfig_check_modules()), applies the
+ * machine knobs it was given, and starts every VM still marked valid.
  *
  * Error rule.  A parse never stops at an error: every error is recorded with its line number and a reason, and
  *   - an error on a line of a [vm] section (or a missing key, or min > max) makes that VM invalid: it is not
@@ -11,7 +12,9 @@
  *   - a section that cannot be a VM (bad or duplicate name, more than VMCONFIG_MAX_VMS, unknown section) is
  *     skipped whole, with one error at its header; the first section of a duplicated name stays valid;
  *   - an error on a line of [machine] or outside any section drops that line only (the knob keeps the
- *     hypervisor's default).
+ *     hypervisor's default);
+ *   - tunables that parse but fail mm_tunables_check() together (free_soft above free_high ...) are all dropped,
+ *     with one error at the [machine] header giving the reason: the memory manager keeps its defaults.
  * So the hypervisor keeps running after a bad file and can say which VMs it did start.
  */
 #ifndef BALLAST_VMCONFIG_H
@@ -20,6 +23,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "mm/tunables.h"
 
 #define VMCONFIG_MAX_VMS 16	   /* the scheduler's SCHED_MAX_VMS */
 #define VMCONFIG_NAME_MAX 15	   /* VM names: 1..15 of [A-Za-z0-9_-] (kernel/vm.h's VM_NAME_MAX) */
@@ -31,17 +35,7 @@
 #define VMCONFIG_SIZE_MAX (1ULL << 40) /* largest size accepted anywhere (1024G): keeps page arithmetic small */
 #define VMCONFIG_MAX_SHARES 1000000u   /* mm/policy.h's POLICY_MAX_SHARES */
 #define VMCONFIG_DEFAULT_SHARES 1000u
-#define VMCONFIG_MAX_TAX_PM 990u       /* idle-memory tax, per-mille: mm_tunables_check()'s limit */
 #define VMCONFIG_MAX_SECONDS 86400u    /* longest memstat interval */
-
-/* Page sharing scope ([machine] sharing = ...); DEFAULT: the key was not given. */
-enum vmconfig_sharing {
-	VMCONFIG_SHARING_DEFAULT = 0,
-	VMCONFIG_SHARING_OFF,	 /* "off": no sharing scan at all */
-	VMCONFIG_SHARING_VM,	 /* "vm": within each VM only (SHARE_PER_VM) */
-	VMCONFIG_SHARING_GLOBAL, /* "global": any VM with any VM (SHARE_GLOBAL) */
-	VMCONFIG_SHARING_SALTED, /* "salted": between VMs with the same salt (SHARE_SALTED) */
-};
 
 struct vmconfig_vm {
 	char name[VMCONFIG_NAME_MAX + 1];
@@ -57,13 +51,14 @@ struct vmconfig_vm {
 	unsigned kernel_line, initrd_line;    /* lines of those keys (for vmconfig_check_modules()'s errors) */
 };
 
-/* Machine-wide knobs; each applies only where has_* is set (sharing: where not DEFAULT). */
+/* Machine-wide knobs.  The tunables: tun holds mm_tunables_default() with every given key's value, and bit i of
+ * given says tunable_table[i] was set ("sharing = off" sets scan_vm_pps and scan_total_pps to 0); the hypervisor
+ * copies only those fields into its own tunables.  given is 0 when the combination was refused. */
 struct vmconfig_machine {
 	bool has_memstat_interval;
 	unsigned memstat_interval_s; /* seconds between memstat lines; 0 turns them off */
-	bool has_tax;
-	unsigned tax_pm;	     /* idle-memory tax tau, per-mille (0.75 -> 750), 0..VMCONFIG_MAX_TAX_PM */
-	enum vmconfig_sharing sharing;
+	struct mm_tunables tun;
+	uint64_t given;
 };
 
 struct vmconfig_error {

@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Build one of ballast's out-of-tree guest modules against the unpacked Debian headers (fetch-headers.sh).
 #
-#   scripts/guest/build-module.sh OUT.ko SRC_DIR...      (GUEST_KDIR: the headers, default build/guest/headers/kdir)
+#   scripts/guest/build-module.sh OUT.ko SRC_DIR...
+#
+# GUEST_KDIR: the headers to build against; default OUT's directory's headers/kdir when there is one (so
+# build/guest/cloud/X.ko is built for the cloud kernel, build/guest/X.ko for the standard one), else
+# build/guest/headers/kdir.  The module's vermagic must name the headers' kernel release (checked at the end).
 #
 # kbuild writes its outputs into M=, so the sources (*.c, *.h, Kbuild of each SRC_DIR, in order: a later Kbuild
 # wins) are copied to OUT's directory as <name>-src/ and built there; the source tree stays clean.  The ABI header (include/uapi) and the shared guest header (guests/linux/balloon) are
@@ -16,10 +20,18 @@ die() { echo "build-module: $*" >&2; exit 1; }
 [ $# -ge 2 ] || die "usage: $0 OUT.ko SRC_DIR..."
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-out=$1 kdir=${GUEST_KDIR:-$root/build/guest/headers/kdir}
+out=$1 kdir=${GUEST_KDIR:-}
 shift
 name=$(basename "$out" .ko)
+if [ -z "$kdir" ]; then
+  kdir=$(dirname "$out")/headers/kdir
+  [ -f "$kdir/Makefile" ] || kdir=$root/build/guest/headers/kdir
+fi
 [ -f "$kdir/Makefile" ] || die "no kernel headers at $kdir: run scripts/guest/fetch-headers.sh (make guest-headers)"
+# Debian's include/config/kernel.release says only 6.1.NNN; the headers' utsrelease.h has the full release.
+release=$(sed -n 's/^#define UTS_RELEASE "\(.*\)"$/\1/p' "$kdir/include/generated/utsrelease.h" 2>/dev/null || true)
+[ -n "$release" ] || die "$kdir has no UTS_RELEASE in include/generated/utsrelease.h"
+echo "build-module: building $name.ko for $release (kbuild in $(dirname "$out")/$name-src)"
 
 mkdir -p "$(dirname "$out")"
 work=$(cd "$(dirname "$out")" && pwd)/$name-src
@@ -46,5 +58,8 @@ if grep -qi 'warning' "$log"; then
 fi
 [ -f "$work/$name.ko" ] || die "kbuild made no $name.ko"
 # Debian builds with debug info; the initramfs needs none of it (as INSTALL_MOD_STRIP=1 would do).
-strip --strip-debug -o "$out" "$work/$name.ko"
-echo "build-module: $out ($(stat -c %s "$out") bytes, vermagic $(strings "$out" | sed -n 's/^vermagic=//p'))"
+strip --strip-debug -o "$out.tmp" "$work/$name.ko"
+vermagic=$(strings "$out.tmp" | sed -n 's/^vermagic=//p' | head -n1)
+[ "${vermagic%% *}" = "$release" ] || { rm -f "$out.tmp"; die "$name.ko has vermagic '$vermagic', not for $release"; }
+mv "$out.tmp" "$out"
+echo "build-module: $out ($(stat -c %s "$out") bytes, vermagic $vermagic)"

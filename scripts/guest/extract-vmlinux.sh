@@ -7,8 +7,11 @@
 # A bzImage is: the real-mode setup (setup_sects+1 sectors of 512 bytes, the first holding the setup header at
 # 0x1f1), then the protected-mode part, whose compressed payload starts payload_offset bytes in and is
 # payload_length bytes long (header fields 0x248 and 0x24c, boot protocol >= 2.08). The payload is the ELF vmlinux
-# compressed with whichever method the kernel was configured for: Debian uses XZ; gzip, zstd, lz4, bzip2 and lzma
-# are handled too when their decompressor is installed. Fails with a message when something does not fit.
+# compressed with whichever method the kernel was configured for: Debian's standard flavour (linux-image-amd64) uses
+# XZ, its cloud flavour (linux-image-cloud-amd64, CONFIG_KERNEL_LZ4) lz4's legacy frame, which 'lz4 -dc' decodes
+# (checked on 6.1.0-57-cloud-amd64: it exits 1 on the kernel's 4-byte size trailer after the last block, the output
+# is complete); gzip, zstd, bzip2 and lzma are handled too when their decompressor is installed. Fails with a message
+# when something does not fit.
 set -euo pipefail
 
 die() { echo "extract-vmlinux: $*" >&2; exit 1; }
@@ -73,9 +76,10 @@ command -v "${cmd[0]}" > /dev/null || die "payload is $method but ${cmd[0]} is n
 echo "  compression       $method"
 
 mkdir -p "$(dirname "$out")"
+echo "extract-vmlinux: decompressing the $((payload_length >> 20)) MiB $method payload of $in into $out" >&2
 tmp=$out.tmp.$$
 trap 'rm -f "$tmp"' EXIT
-# xz and zstd complain about the 4-byte size trailer after the stream; the stream itself decodes fully. Judge the
+# xz, zstd and lz4 complain about the 4-byte size trailer after the stream; the stream itself decodes fully. Judge the
 # result by the ELF checks below, not by the decompressor's exit status.
 payload "$payload_length" | "${cmd[@]}" > "$tmp" 2> "$tmp.err" || true
 if [ ! -s "$tmp" ]; then cat "$tmp.err" >&2; rm -f "$tmp.err"; die "$method decompression produced nothing"; fi

@@ -2,12 +2,15 @@
 # Fetch Debian's kbuild headers for the guest kernel and unpack them where a module build can use them, without
 # installing anything (no root needed once apt's lists are there).
 #
-#   scripts/guest/fetch-headers.sh [OUT_DIR [CACHE_DIR]]      (defaults: build/guest and cache)
+#   [GUEST_FLAVOUR=F] scripts/guest/fetch-headers.sh [OUT_DIR [CACHE_DIR [FLAVOUR]]]
 #
-# Reads OUT_DIR/kernel-version (written by fetch-kernel.sh, e.g. 6.1.0-56-amd64), downloads
-# linux-headers-<ver> and the two packages it needs to build modules, linux-headers-<abi>-common and
-# linux-kbuild-<major.minor>, into CACHE_DIR (apt-get download, once), and unpacks them with dpkg -x into
-# OUT_DIR/headers/.  OUT_DIR/headers/kdir then links to the tree to pass as 'make -C'.  The third dependency,
+# OUT_DIR is the flavour's directory of fetch-kernel.sh (default build/guest for amd64, build/guest/cloud for
+# cloud-amd64, build/guest/rt for rt-amd64; FLAVOUR only picks that default), CACHE_DIR defaults to cache.
+# Reads OUT_DIR/kernel-version (written by fetch-kernel.sh, e.g. 6.1.0-56-amd64 or 6.1.0-56-cloud-amd64), downloads
+# linux-headers-<ver> and the two packages it needs to build modules, linux-headers-<abi>-common (rt:
+# linux-headers-<abi>-common-rt) and linux-kbuild-<major.minor>, into CACHE_DIR (apt-get download, once), and unpacks
+# them with dpkg -x into OUT_DIR/headers/.  OUT_DIR/headers/kdir then links to the tree to pass as 'make -C'.  The
+# third dependency,
 # linux-compiler-gcc-12-x86, is only a pointer to gcc-12, which scripts/deps.sh installs.
 #
 # Fix-ups, because the packages expect to live at /:
@@ -20,7 +23,13 @@
 set -euo pipefail
 
 die() { echo "fetch-headers: $*" >&2; exit 1; }
-out=${1:-build/guest} cache=${2:-cache}
+flavour=${3:-${GUEST_FLAVOUR:-amd64}}
+case $flavour in
+  amd64) default_out=build/guest ;;
+  *-amd64) default_out=build/guest/${flavour%-amd64} ;;
+  *) die "unknown flavour '$flavour' (amd64, cloud-amd64, rt-amd64)" ;;
+esac
+out=${1:-$default_out} cache=${2:-cache}
 [ -s "$out/kernel-version" ] || die "no $out/kernel-version: run 'make guest-kernel' first"
 version=$(cat "$out/kernel-version")
 mkdir -p "$cache"
@@ -32,7 +41,7 @@ if [ -f "$dest/.version" ] && [ "$(cat "$dest/.version")" = "$version" ] && [ -f
   exit 0
 fi
 
-# The headers package's Depends name the rest: linux-headers-<abi>-common (= V), linux-kbuild-<x.y> (>= V).
+# The headers package's Depends name the rest: linux-headers-<abi>-common[-rt] (= V), linux-kbuild-<x.y> (>= V).
 pkg=linux-headers-$version
 show() { apt-cache show --no-all-versions "$1" 2>/dev/null; }
 info=$(show "$pkg" || true)
@@ -45,7 +54,7 @@ fi
 pkgver=$(awk '$1 == "Version:" { print $2; exit }' <<<"$info")
 [ -n "$pkgver" ] || die "apt knows no package $pkg"
 depends=$(awk '/^Depends:/ { sub(/^Depends: */, ""); print; exit }' <<<"$info" | tr ',' '\n' | sed 's/^ *//')
-common=$(awk '$1 ~ /^linux-headers-.*-common$/ { print $1; exit }' <<<"$depends")
+common=$(awk '$1 ~ /^linux-headers-.*-common(-rt)?$/ { print $1; exit }' <<<"$depends")
 kbuild=$(awk '$1 ~ /^linux-kbuild-/ { print $1; exit }' <<<"$depends")
 if [ -z "$common" ] || [ -z "$kbuild" ]; then
   die "cannot find the -common and kbuild packages in $pkg's Depends: $depends"
@@ -71,7 +80,8 @@ fetch() {
   local name=$1 ver=$2 deb
   deb=$(find "$cache" -maxdepth 1 -name "${name}_${ver//:/%3a}_*.deb" | head -n1)
   if [ -z "$deb" ]; then
-    echo "fetch-headers: downloading $name $ver" >&2
+    size=$(apt-cache show "$name=$ver" 2>/dev/null | awk '$1 == "Size:" { printf "%.1f MB", $2 / 1e6; exit }')
+    echo "fetch-headers: downloading $name $ver (${size:-size unknown}) into $cache" >&2
     # As root apt warns that its _apt sandbox cannot write into the directory; that is harmless.
     (cd "$cache" && { apt-get download -q "$name=$ver" 2>&1 | grep -v 'unsandboxed as root' >&2 || true; })
     deb=$(find "$cache" -maxdepth 1 -name "${name}_${ver//:/%3a}_*.deb" | head -n1)

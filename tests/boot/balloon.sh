@@ -12,7 +12,7 @@ log=build/logs/balloon.log
 vm='\[vm1\] '                       # a line of the guest's console...
 k='\[vm1\] \[ *[0-9]+\.[0-9]+\] '      # ...and one of its kernel's, with the printk time
 scripts/boot-test.sh --emulator bochs --megs 512 --iso build/balloon.iso --log "$log" --timeout 420 \
-  --expect "${k}ballast-balloon: handshake: guest abi=2 hypervisor abi=2 vm_pages=65536" \
+  --expect "${k}ballast-balloon: handshake: guest abi=3 hypervisor abi=3 vm_pages=65536" \
   --expect "${k}ballast-balloon: loaded: " --expect "${vm}balloon: loaded " \
   --expect 'monitor: set vm1 target 128M: done' --expect 'monitor: set vm1 target auto: done' \
   --expect-count 'monitor: set vm1 target 128M: done' 1 \

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <ballast/errno.h>
 #include <ballast/monitor_cmd.h>
+#include "mm/tunable_table.h"
 
 static struct monitor_cmd cmd;
 static char why[128];
@@ -84,6 +85,45 @@ static void set_commands(void **state)
 	good("set abcdefghijklmno target 8192", MONITOR_SET_TARGET, "abcdefghijklmno", 8192, false);
 }
 
+/* "set tune NAME VALUE" names the tunable and keeps the value's text for the executor. */
+static void good_tune(const char *line, const char *name, const char *value)
+{
+	assert_int_equal(monitor_cmd_parse(line, &cmd, why, sizeof(why)), 0);
+	assert_string_equal(why, "");
+	assert_int_equal(cmd.kind, MONITOR_SET_TUNE);
+	assert_string_equal(tunable_table[cmd.tunable].name, name);
+	assert_string_equal(cmd.tune_value, value);
+	assert_string_equal(cmd.vm, "");
+}
+
+static void tune_commands(void **state)
+{
+	good("tune", MONITOR_TUNE, "", 0, false);
+	good_tune("set tune tax 0.5", "tax", "0.5");
+	good_tune("set  tune\tsample_period 30s\r\n", "sample_period", "30s");
+	good_tune("set tune sharing salted", "sharing", "salted");
+	good_tune("set tune sharing off", "sharing", "off");
+	good_tune("set tune seed 0x2a", "seed", "0x2a");
+	good_tune("set tune ewma_fast 50%", "ewma_fast", "50%");
+	/* the parser checks each value on its own; the set as a whole is the executor's check */
+	good_tune("set tune free_soft 0.07", "free_soft", "0.07");
+	/* the VM settings still mean a VM called "tune" */
+	good("set tune shares 2000", MONITOR_SET_SHARES, "tune", 2000, false);
+	good("set tune max 1G", MONITOR_SET_MAX, "tune", 1ULL << 30, false);
+
+	bad("tune tax", "tune: unexpected 'tax' after the command (usage: tune)");
+	bad("set tune tax", "set: missing argument (usage: set VM shares|min|max|target VALUE, or set tune NAME VALUE)");
+	bad("set tune taxes 0.5", "set tune taxes 0.5: unknown tunable 'taxes' (see ~ tune)");
+	bad("set tune tax 2", "set tune tax 2: '2' is out of range (0 to 0.99, or 0% to 99%)");
+	bad("set tune tax 75", "set tune tax 75: '75' is out of range (0 to 0.99, or 0% to 99%)");
+	bad("set tune sharing on", "set tune sharing on: 'on' is not one of off, vm, global, salted");
+	bad("set tune sample_period 5d",
+	    "set tune sample_period 5d: '5d' is not a duration (digits with ms, s, m or h; bare digits are milliseconds)");
+	bad("set tune sample_pages 0", "set tune sample_pages 0: '0' is out of range (1 to 65536 pages)");
+	bad("set tune seed 00000000000000000000000000000000042",
+	    "set tune seed 00000000000000000000000000000000: longer than 32 characters");
+}
+
 static void errors(void **state)
 {
 	bad("lst", "unknown command 'lst' (try help)");
@@ -96,10 +136,10 @@ static void errors(void **state)
 	bad("memstat", "memstat: missing argument (usage: memstat SECONDS|off)");
 	bad("memstat five", "memstat: 'five' is not a duration (seconds, with an optional s, m or h, or off)");
 	bad("memstat 86401", "memstat: '86401' is too long (at most 86400s)");
-	bad("set", "set: missing argument (usage: set VM shares|min|max|target VALUE)");
-	bad("set vm1", "set: missing argument (usage: set VM shares|min|max|target VALUE)");
-	bad("set vm1 shares", "set: missing argument (usage: set VM shares|min|max|target VALUE)");
-	bad("set vm1 shares 10 20", "set: unexpected '20' after the command (usage: set VM shares|min|max|target VALUE)");
+	bad("set", "set: missing argument (usage: set VM shares|min|max|target VALUE, or set tune NAME VALUE)");
+	bad("set vm1", "set: missing argument (usage: set VM shares|min|max|target VALUE, or set tune NAME VALUE)");
+	bad("set vm1 shares", "set: missing argument (usage: set VM shares|min|max|target VALUE, or set tune NAME VALUE)");
+	bad("set vm1 shares 10 20", "set: unexpected '20' after the command (usage: set VM shares|min|max|target VALUE, or set tune NAME VALUE)");
 	bad("set vm1 weight 10", "set: unknown setting 'weight' (shares, min, max, target)");
 	bad("set vm1 shares 0", "set shares: '0' is out of range (1..1000000)");
 	bad("set vm1 shares 1000001", "set shares: '1000001' is out of range (1..1000000)");
@@ -134,7 +174,7 @@ static void help_names_every_command(void **state)
 {
 	static const char *const names[] = { "~ help", "~ list", "~ mem", "~ set VM shares", "~ set VM min",
 					     "~ set VM max", "~ set VM target", "~ stop VM", "~ console VM",
-					     "~ memstat", "~ audit" };
+					     "~ memstat", "~ audit", "~ tune", "~ set tune NAME VALUE" };
 
 	for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		assert_non_null(strstr(monitor_cmd_help, names[i]));
@@ -147,6 +187,7 @@ int main(void)
 		cmocka_unit_test(classify),
 		cmocka_unit_test(simple_commands),
 		cmocka_unit_test(set_commands),
+		cmocka_unit_test(tune_commands),
 		cmocka_unit_test(errors),
 		cmocka_unit_test(small_reason_buffer),
 		cmocka_unit_test(help_names_every_command),

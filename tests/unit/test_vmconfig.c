@@ -9,10 +9,19 @@
 #include <string.h>
 #include <ballast/errno.h>
 #include <ballast/vmconfig.h>
+#include "mm/tunable_table.h"
 
 static struct vmconfig cfg; /* ~20 KiB: not on the stack */
 
 #define PARSE(text) vmconfig_parse((text), strlen(text), &cfg)
+
+/* The given-bit of the tunable called name (the test fails on a name the table does not have). */
+static uint64_t bit(const char *name)
+{
+	int i = tunable_find(name, strlen(name));
+	assert_true(i >= 0);
+	return 1ULL << i;
+}
 
 /* Error i is at line, names VM index vm (-1: none) and reads msg exactly. */
 static void expect_error(unsigned i, unsigned line, int vm, const char *msg)
@@ -65,9 +74,8 @@ static void example_four_vms(void **state)
 		assert_int_equal(cfg.vm[i].shares, 1000);
 		assert_true(cfg.vm[i].valid);
 	}
-	assert_false(cfg.machine.has_tax);
+	assert_int_equal(cfg.machine.given, 0);
 	assert_false(cfg.machine.has_memstat_interval);
-	assert_int_equal(cfg.machine.sharing, VMCONFIG_SHARING_DEFAULT);
 }
 
 static void example_one_vm(void **state)
@@ -109,9 +117,9 @@ static void everything_and_defaults(void **state)
 	assert_int_equal(PARSE(text), 0);
 	assert_int_equal(cfg.machine.has_memstat_interval, true);
 	assert_int_equal(cfg.machine.memstat_interval_s, 120);
-	assert_true(cfg.machine.has_tax);
-	assert_int_equal(cfg.machine.tax_pm, 625);
-	assert_int_equal(cfg.machine.sharing, VMCONFIG_SHARING_SALTED);
+	assert_int_equal(cfg.machine.given, bit("tax") | bit("sharing"));
+	assert_int_equal(cfg.machine.tun.tax_pm, 625);
+	assert_int_equal(cfg.machine.tun.share_scope, SHARE_SALTED);
 	assert_int_equal(cfg.nvms, 2);
 
 	const struct vmconfig_vm *a = &cfg.vm[0], *b = &cfg.vm[1];
@@ -211,7 +219,7 @@ static void unknown_keys_and_sections(void **state)
 	expect_only_error("[vm a]\nkernel = k\nmax = 8K\nmemory = 8K\n", 4, 0,
 			  "line 4: unknown key 'memory' in [vm] (kernel, initrd, cmdline, max, min, shares, salt)");
 	expect_only_error("[vm a]\nkernel = k\nmax = 8K\n[machine]\ntaxes = 1\n", 5, -1,
-			  "line 5: unknown key 'taxes' in [machine] (memstat_interval, tax, sharing)");
+			  "line 5: unknown key 'taxes' in [machine] (memstat_interval or a tunable: see ~ tune)");
 	assert_true(cfg.vm[0].valid);
 
 	/* an unknown section is skipped whole: one error, its keys are not reported */
@@ -237,7 +245,7 @@ static void section_headers(void **state)
 	expect_only_error("[machine x]\n", 1, -1, "line 1: [machine] takes no name");
 	expect_only_error("[machine]\ntax = 0.5\n[machine]\ntax = 0.1\n", 3, -1,
 			  "line 3: duplicate [machine] section (first at line 1)");
-	assert_int_equal(cfg.machine.tax_pm, 500); /* the second section was skipped */
+	assert_int_equal(cfg.machine.tun.tax_pm, 500); /* the second section was skipped */
 	/* a header without a section after it is fine; a comment after the header too */
 	assert_int_equal(PARSE("[vm a] # first\nkernel = k\nmax = 8K\n"), 0);
 }
@@ -275,7 +283,8 @@ static void duplicates(void **state)
 	assert_false(cfg.vm[0].valid);
 	expect_only_error("[machine]\nsharing = vm\nsharing = off\n", 3, -1,
 			  "line 3: duplicate key 'sharing' (first at line 2)");
-	assert_int_equal(cfg.machine.sharing, VMCONFIG_SHARING_VM);
+	assert_int_equal(cfg.machine.tun.share_scope, SHARE_PER_VM);
+	assert_int_equal(cfg.machine.given, bit("sharing")); /* "off" did not reach the scan rates */
 	/* names differ by case: two VMs */
 	assert_int_equal(PARSE("[vm a]\nkernel = k\nmax = 8K\n[vm A]\nkernel = k\nmax = 8K\n"), 0);
 }
@@ -463,7 +472,7 @@ static void error_list_is_bounded(void **state)
 	assert_int_equal(PARSE(text), -EINVAL);
 	assert_int_equal(cfg.nerrors, VMCONFIG_MAX_ERRORS + 5);
 	expect_error(VMCONFIG_MAX_ERRORS - 1, VMCONFIG_MAX_ERRORS + 1, -1,
-		     "line 17: unknown key 'bad15' in [machine] (memstat_interval, tax, sharing)");
+		     "line 17: unknown key 'bad15' in [machine] (memstat_interval or a tunable: see ~ tune)");
 
 	/* long values are quoted cut short, and the message stays within its buffer */
 	expect_only_error("[vm a]\nkernel = k\nmax = 8K\nshares = 123456789012345678901234567890123456789012345\n", 4, 0,
@@ -479,13 +488,15 @@ static void machine_knobs(void **state)
 		{ "0", 0 }, { "0.75", 750 }, { "0.5", 500 }, { "0.125", 125 }, { "0.99", 990 }, { "75%", 750 },
 		{ "62.5%", 625 }, { "0%", 0 }, { "99%", 990 }, { "00.750", 750 },
 	};
+	struct mm_tunables d;
 	char text[128];
 
+	mm_tunables_default(&d);
 	for (unsigned i = 0; i < sizeof(good_tax) / sizeof(good_tax[0]); i++) {
 		snprintf(text, sizeof(text), "[machine]\ntax = %s\n", good_tax[i].tax);
 		assert_int_equal(PARSE(text), 0);
-		assert_true(cfg.machine.has_tax);
-		assert_int_equal(cfg.machine.tax_pm, good_tax[i].pm);
+		assert_int_equal(cfg.machine.given, bit("tax"));
+		assert_int_equal(cfg.machine.tun.tax_pm, good_tax[i].pm);
 	}
 	expect_only_error("[machine]\ntax = 0.991\n", 2, -1, "line 2: tax: '0.991' is out of range (0 to 0.99, or 0% to 99%)");
 	expect_only_error("[machine]\ntax = 1\n", 2, -1, "line 2: tax: '1' is out of range (0 to 0.99, or 0% to 99%)");
@@ -493,12 +504,13 @@ static void machine_knobs(void **state)
 	expect_only_error("[machine]\ntax = 99999999999999999999\n", 2, -1,
 			  "line 2: tax: '99999999999999999999' is out of range (0 to 0.99, or 0% to 99%)");
 	expect_only_error("[machine]\ntax = 0.7505\n", 2, -1,
-			  "line 2: tax: '0.7505' is not a tax rate (a fraction such as 0.75, or a percentage such as 75%, "
-			  "three decimals at most)");
-	assert_false(cfg.machine.has_tax);
+			  "line 2: tax: '0.7505' is not a fraction (such as 0.75, or a percentage such as 75%, three "
+			  "decimals at most)");
+	assert_int_equal(cfg.machine.given, 0);
+	assert_int_equal(cfg.machine.tun.tax_pm, d.tax_pm);
 	expect_only_error("[machine]\ntax = 62.55%\n", 2, -1,
-			  "line 2: tax: '62.55%' is not a tax rate (a fraction such as 0.75, or a percentage such as 75%, "
-			  "one decimal at most)");
+			  "line 2: tax: '62.55%' is not a fraction (such as 0.75, or a percentage such as 75%, one "
+			  "decimal at most)");
 	assert_int_equal(PARSE("[machine]\ntax = .5\n"), -EINVAL);
 	assert_int_equal(PARSE("[machine]\ntax = 1.\n"), -EINVAL);
 	assert_int_equal(PARSE("[machine]\ntax = %\n"), -EINVAL);
@@ -507,6 +519,7 @@ static void machine_knobs(void **state)
 	assert_int_equal(PARSE("[machine]\nmemstat_interval = off\n"), 0);
 	assert_true(cfg.machine.has_memstat_interval);
 	assert_int_equal(cfg.machine.memstat_interval_s, 0);
+	assert_int_equal(cfg.machine.given, 0); /* not a tunable */
 	assert_int_equal(PARSE("[machine]\nmemstat_interval = 24h\n"), 0);
 	assert_int_equal(cfg.machine.memstat_interval_s, 86400);
 	expect_only_error("[machine]\nmemstat_interval = 86401\n", 2, -1,
@@ -515,19 +528,99 @@ static void machine_knobs(void **state)
 			  "line 2: memstat_interval: '5ms' is not a duration (seconds, with an optional s, m or h, or off)");
 	assert_false(cfg.machine.has_memstat_interval);
 
-	static const char *const sharing[] = { "off", "vm", "global", "salted" };
-	for (unsigned i = 0; i < 4; i++) {
-		snprintf(text, sizeof(text), "[machine]\nsharing = %s\n", sharing[i]);
+	/* sharing: the three scopes, and "off", which stops the scanner and leaves the scope alone */
+	static const char *const scope[] = { [SHARE_GLOBAL] = "global", [SHARE_PER_VM] = "vm",
+					     [SHARE_SALTED] = "salted" };
+	for (unsigned i = 0; i < 3; i++) {
+		snprintf(text, sizeof(text), "[machine]\nsharing = %s\n", scope[i]);
 		assert_int_equal(PARSE(text), 0);
-		assert_int_equal(cfg.machine.sharing, VMCONFIG_SHARING_OFF + i);
+		assert_int_equal(cfg.machine.given, bit("sharing"));
+		assert_int_equal(cfg.machine.tun.share_scope, i);
+		assert_int_equal(cfg.machine.tun.scan_vm_pps, d.scan_vm_pps);
 	}
+	assert_int_equal(PARSE("[machine]\nsharing = off\n"), 0);
+	assert_int_equal(cfg.machine.given, bit("scan_vm_pps") | bit("scan_total_pps"));
+	assert_int_equal(cfg.machine.tun.scan_vm_pps, 0);
+	assert_int_equal(cfg.machine.tun.scan_total_pps, 0);
+	assert_int_equal(cfg.machine.tun.share_scope, d.share_scope);
 	expect_only_error("[machine]\nsharing = on\n", 2, -1, "line 2: sharing: 'on' is not one of off, vm, global, salted");
-	assert_int_equal(cfg.machine.sharing, VMCONFIG_SHARING_DEFAULT);
+	assert_int_equal(cfg.machine.given, 0);
 
 	/* a bad knob does not touch the VMs */
 	expect_only_error("[vm a]\nkernel = k\nmax = 8K\n[machine]\nsharing = on\n[vm b]\nkernel = k\nmax = 8K\n", 5, -1,
 			  "line 5: sharing: 'on' is not one of off, vm, global, salted");
 	assert_int_equal(vmconfig_nvalid(&cfg), 2);
+}
+
+/* Every entry of the table is a [machine] key: its default, formatted, parses back to the default. */
+static void machine_tunables(void **state)
+{
+	static char text[8192];
+	struct mm_tunables d;
+	char v[TUNABLE_VALUE_MAX];
+	char *p = text + sprintf(text, "[machine]\n");
+
+	mm_tunables_default(&d);
+	d.tax_pm = 500; /* and one that is not its default */
+	for (unsigned i = 0; i < tunable_count; i++) {
+		tunable_format(&tunable_table[i], tunable_get(&tunable_table[i], &d), v, sizeof(v));
+		p += sprintf(p, "%s = %s\n", tunable_table[i].name, v);
+	}
+	assert_int_equal(PARSE(text), 0);
+	assert_int_equal(cfg.machine.given, tunable_count == 64 ? ~0ULL : (1ULL << tunable_count) - 1);
+	assert_memory_equal(&cfg.machine.tun, &d, sizeof(d));
+
+	/* each kind of unit, and the line's number in errors */
+	assert_int_equal(PARSE("[machine]\nsample_period = 2m\ntarget_period=1500ms\nballoon_grace = 45000\n"
+			       "free_high = 8%\nfree_goal = 0.1\newma_fast = 0.25\nsample_pages = 50\nseed = 0x2a\n"), 0);
+	assert_int_equal(cfg.machine.tun.sample_period_ms, 120000);
+	assert_int_equal(cfg.machine.tun.target_period_ms, 1500);
+	assert_int_equal(cfg.machine.tun.balloon_grace_ms, 45000);
+	assert_int_equal(cfg.machine.tun.free_high_pm, 80);
+	assert_int_equal(cfg.machine.tun.free_goal_pm, 100);
+	assert_int_equal(cfg.machine.tun.ewma_fast_q16, 16384);
+	assert_int_equal(cfg.machine.tun.sample_pages, 50);
+	assert_int_equal(cfg.machine.tun.seed, 42);
+	assert_int_equal(cfg.machine.given, bit("sample_period") | bit("target_period") | bit("balloon_grace") |
+						  bit("free_high") | bit("free_goal") | bit("ewma_fast") | bit("sample_pages") |
+						  bit("seed"));
+	expect_only_error("[machine]\ntax = 0.5\nsample_period = 30 s\n", 3, -1,
+			  "line 3: sample_period: '30 s' is not a duration (digits with ms, s, m or h; bare digits are "
+			  "milliseconds)");
+	assert_int_equal(cfg.machine.given, bit("tax")); /* the good line stays */
+	expect_only_error("[machine]\nsample_period = 25h\n", 2, -1,
+			  "line 2: sample_period: '25h' is out of range (100ms to 24h)");
+	expect_only_error("[machine]\nsample_pages = 0\n", 2, -1,
+			  "line 2: sample_pages: '0' is out of range (1 to 65536 pages)");
+	expect_only_error("[machine]\nscan_vm_pps = -1\n", 2, -1,
+			  "line 2: scan_vm_pps: '-1' is not a number (decimal digits)");
+	expect_only_error("[machine]\nseed = 0xg\n", 2, -1, "line 2: seed: '0xg' is not a number (decimal, or hex after 0x)");
+	expect_only_error("[machine]\nsample_pages =\n", 2, -1, "line 2: sample_pages: missing value");
+	expect_only_error("[machine]\nseed = 1\nseed = 2\n", 3, -1, "line 3: duplicate key 'seed' (first at line 2)");
+	assert_int_equal(cfg.machine.tun.seed, 1);
+
+	/* share_frames is sized before the file is read: only its default is accepted */
+	assert_int_equal(PARSE("[machine]\nshare_frames = 0.5\n"), 0);
+	expect_only_error("[machine]\nshare_frames = 1\n", 2, -1,
+			  "line 2: share_frames: sized when the memory manager starts, before this file is read (it "
+			  "stays 0.5)");
+	assert_int_equal(cfg.machine.given, 0);
+
+	/* a combination that fails mm_tunables_check(): every tunable of the section is dropped, once, at its header */
+	expect_only_error("[vm a]\nkernel = k\nmax = 8K\n[machine]\ntax = 0.5\nfree_soft = 7%\n", 4, -1,
+			  "line 4: [machine]: free_soft (0.07) must be below free_high (0.06): defaults kept for every "
+			  "tunable");
+	assert_int_equal(cfg.machine.given, 0);
+	assert_memory_equal(&cfg.machine.tun, &d, offsetof(struct mm_tunables, tax_pm)); /* defaults again */
+	assert_int_equal(cfg.machine.tun.tax_pm, 750);
+	assert_true(cfg.vm[0].valid);
+	/* checked at the end of the section, so the order of the lines does not matter */
+	assert_int_equal(PARSE("[machine]\nfree_high = 0.03\nfree_soft = 0.025\nfree_goal = 0.04\n[vm a]\nkernel = k\n"
+			       "max = 8K\n"), 0);
+	assert_int_equal(cfg.machine.tun.free_soft_pm, 25);
+	expect_only_error("[machine]\nfree_goal = 0.05\n", 1, -1,
+			  "line 1: [machine]: free_goal (0.05) must be at least free_high (0.06): defaults kept for every "
+			  "tunable");
 }
 
 static void seconds(void **state)
@@ -610,6 +703,7 @@ int main(void)
 		cmocka_unit_test(too_many_vms),
 		cmocka_unit_test(error_list_is_bounded),
 		cmocka_unit_test(machine_knobs),
+		cmocka_unit_test(machine_tunables),
 		cmocka_unit_test(seconds),
 		cmocka_unit_test(check_modules),
 	};

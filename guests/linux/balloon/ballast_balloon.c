@@ -20,7 +20,7 @@
  *
  * Safety rails, because a balloon that pushes its guest into the OOM killer is worse than none (SPEC §5: a
  * 200,000-page inflate in a 512 MiB guest OOM-panicked it): allocation flags that never invoke the OOM killer, a
- * cap (max_percent of RAM, ESXi's 65% by default), a floor of MemAvailable below which it does not inflate, and a
+ * cap (max_percent of RAM, ESXi's 65% by default), a floor of MemAvailable (free swap counts half) below which it does not inflate, and a
  * hold-off after a pressure deflate so the balloon does not take straight back what the guest just needed.
  *
  * Every hypercall goes through balloon_hypercall(), which counts calls and failures per call and names failures
@@ -49,6 +49,7 @@
 #include <linux/sysinfo.h>
 #include <linux/page_reporting.h>
 #include <linux/scatterlist.h>
+#include <linux/swap.h>
 
 #include "ballast_guest.h"
 
@@ -182,6 +183,17 @@ static unsigned long balloon_floor(void)
 	min_free_kb = clamp(int_sqrt(ram_kb * 16), 128UL, 262144UL);
 	floor_kb = max(4 * min_free_kb, 16UL << 10);
 	return floor_kb >> (PAGE_SHIFT - 10);
+}
+
+/*
+ * What the balloon may still take: MemAvailable above the floor, plus half the free swap.  Memory in swap-backed
+ * pages the guest does not use is the paper's point (§3.2): inflating makes the guest page it out to its own swap,
+ * with its own LRU choosing what.  Only half counts because these guests swap to zram, which keeps a compressed copy
+ * in RAM; so the balloon stops well before swap fills and the guest would have to OOM-kill.
+ */
+static long balloon_headroom(void)
+{
+	return si_mem_available() + get_nr_swap_pages() / 2 - (long)balloon_floor();
 }
 
 static bool balloon_held_off(void)
@@ -350,7 +362,7 @@ static unsigned long balloon_inflate_batch(unsigned int n, bool *stop)
 }
 
 /*
- * Inflates by up to n pages, as long as MemAvailable stays above the floor.  A batch the floor would cut short is
+ * Inflates by up to n pages, as long as there is headroom (MemAvailable above the floor, or free swap).  A batch the floor would cut short is
  * not sent at all: near the floor the balloon would otherwise creep by a few pages every poll as the page cache
  * breathes, so this leaves a band of one batch (1 MiB) as hysteresis.
  */
@@ -360,9 +372,8 @@ static unsigned long balloon_inflate(unsigned long n)
 	bool stop = false;
 
 	while (done < n && !stop) {
-		unsigned long avail = si_mem_available();
-		unsigned long floor = balloon_floor();
-		unsigned long room = avail > floor ? avail - floor : 0;
+		long headroom = balloon_headroom();
+		unsigned long room = headroom > 0 ? headroom : 0;
 		unsigned long want = min_t(unsigned long, n - done, balloon.batch_max);
 
 		if (room < want)
@@ -529,8 +540,8 @@ static unsigned long balloon_pressure_deflate(unsigned long n, const char *why)
 }
 
 /*
- * The shrinker offers the balloon to reclaim only while MemAvailable is below the floor.  Above it the guest has
- * page cache to drop, which is its own cheaper choice; offering the balloon then would let kswapd, woken by the
+ * The shrinker offers the balloon to reclaim only while there is no headroom left (MemAvailable below the floor
+ * and swap all but full).  Above it the guest has page cache to drop or pages to swap, which is its own choice; offering the balloon then would let kswapd, woken by the
  * balloon's own allocations, hand back what was just inflated.
  */
 static unsigned long balloon_shrink_count(struct shrinker *s, struct shrink_control *sc)
@@ -539,15 +550,14 @@ static unsigned long balloon_shrink_count(struct shrinker *s, struct shrink_cont
 
 	if (!size)
 		return SHRINK_EMPTY;
-	return si_mem_available() < balloon_floor() ? size : 0;
+	return balloon_headroom() < 0 ? size : 0;
 }
 
 /* Gives back what reclaim asks for, or enough to lift MemAvailable back to the floor, whichever is more. */
 static unsigned long balloon_shrink_scan(struct shrinker *s, struct shrink_control *sc)
 {
-	long avail = si_mem_available();
-	unsigned long floor = balloon_floor();
-	unsigned long short_by = avail < (long)floor ? floor - avail : 0;
+	long headroom = balloon_headroom();
+	unsigned long short_by = headroom < 0 ? -headroom : 0;
 
 	return balloon_pressure_deflate(max(sc->nr_to_scan, short_by), "pressure");
 }

@@ -190,8 +190,10 @@ static struct hc_out check_batch(const char *name, u64 nr, unsigned int n, const
 	for (i = 0; i < n; i++)
 		ok += want[i] == 0;
 	check(name, o.rax, ok == n ? 0 : -BALLAST_EAGAIN);
-	snprintf(line, sizeof(line), "%s: count", name);
-	check(line, o.rbx, ok);
+	if (nr != BALLAST_HC_REPORT) { /* REPORT's RBX counts pages released, not entries: its callers check it */
+		snprintf(line, sizeof(line), "%s: count", name);
+		check(line, o.rbx, ok);
+	}
 	for (i = 0; i < n; i++) {
 		if (t.batch[i].status == want[i])
 			continue;

@@ -78,6 +78,54 @@ static int fake_entry(u64 ppn, u64 batch_ppn, bool lock)
 	return 0;
 }
 
+/*
+ * REPORT, as the ABI documents it: each run checked whole (length, inside the VM, not the batch page, no ballooned
+ * page) and, when good, "released": its pages are zeroed, as a real release followed by a touch would find them.
+ * The fake backs nothing, so a page counts as released the first time a call names it (runs may overlap).
+ */
+static DECLARE_BITMAP(reported, FAKE_MAX_PAGES);
+
+static int fake_run(u64 ppn, u64 npages, u64 batch_ppn, u64 *released)
+{
+	u64 j;
+
+	if (npages == 0 || npages > BALLAST_REPORT_RUN_MAX)
+		return -BALLAST_EINVAL;
+	if (ppn >= fake_vm_pages || npages > fake_vm_pages - ppn)
+		return -BALLAST_EFAULT;
+	if (ppn <= batch_ppn && batch_ppn < ppn + npages)
+		return -BALLAST_EPERM;
+	for (j = 0; j < npages; j++)
+		if (test_bit(ppn + j, ballooned))
+			return -BALLAST_EEXIST;
+	for (j = 0; j < npages; j++) {
+		if (__test_and_set_bit(ppn + j, reported))
+			continue;
+		fill_page(ppn + j, 0);
+		(*released)++;
+	}
+	return 0;
+}
+
+static long fake_report(u64 gpa, u64 n, u64 *released)
+{
+	struct ballast_batch_entry *e;
+	u64 i, ok = 0;
+
+	if ((gpa & ~PAGE_MASK) || gpa >= (u64)fake_vm_pages << PAGE_SHIFT)
+		return -BALLAST_EINVAL;
+	if (n == 0 || n > BALLAST_BATCH_MAX)
+		return -BALLAST_E2BIG;
+	e = phys_to_virt(gpa);
+	*released = 0;
+	for (i = 0; i < n; i++) {
+		e[i].status = fake_run(e[i].ppn, e[i].npages, gpa >> PAGE_SHIFT, released);
+		ok += e[i].status == 0;
+	}
+	bitmap_zero(reported, FAKE_MAX_PAGES); /* the next call may release them again (the guest may have used them) */
+	return ok == n ? 0 : -BALLAST_EAGAIN;
+}
+
 static long fake_batch(u64 gpa, u64 n, u64 *done, bool lock)
 {
 	struct ballast_batch_entry *e;
@@ -89,7 +137,7 @@ static long fake_batch(u64 gpa, u64 n, u64 *done, bool lock)
 		return -BALLAST_E2BIG;
 	e = phys_to_virt(gpa);
 	for (i = 0; i < n; i++) {
-		e[i].status = fake_entry(e[i].ppn, gpa >> PAGE_SHIFT, lock);
+		e[i].status = e[i].npages ? -BALLAST_EINVAL : fake_entry(e[i].ppn, gpa >> PAGE_SHIFT, lock);
 		ok += e[i].status == 0;
 	}
 	*done = ok;
@@ -118,9 +166,8 @@ static long fake_call(u64 nr, u64 *rbx, u64 *rcx, u64 *rdx, u64 rsi)
 	case BALLAST_HC_LOCK:
 	case BALLAST_HC_UNLOCK:
 		return fake_batch(*rbx, *rcx, rbx, nr == BALLAST_HC_LOCK);
-	case BALLAST_HC_REPORT: /* the fake backs nothing: every reported run is taken, no page released */
-		*rbx = 0;
-		return 0;
+	case BALLAST_HC_REPORT:
+		return fake_report(*rbx, *rcx, rbx);
 	default:
 		snprintf(fake_stats, sizeof(fake_stats), "free=%llu avail=%llu balloon=%llu alloc_failures=%llu",
 			 *rbx, *rcx, *rdx, rsi);
