@@ -10,7 +10,10 @@
  * Options (the gradual and command modes are for the memory-coordinator scenarios, SPEC §4):
  *   --seed N            pattern seed (default 1); same seed in two VMs => identical unique-pattern pages there
  *   --pattern P         unique (default: every page differs, derived from its index and the seed),
- *                       same (every page identical, derived from the seed only: a sharing test), zero (all zeros)
+ *                       same (every page identical, derived from the seed only: a sharing test), zero (all zeros),
+ *                       compressible (unique per page like unique, but only words 0..167 are distinct and the rest
+ *                       repeat words 2..167, so lz4/lzo compress a page to ~1/3: what guest swap on zram can hold;
+ *                       unique pages barely compress, so swapping them to zram frees no memory at all)
  *   --step-mib S        grow in steps of S MiB instead of all at once...
  *   --interval-ms I     ...waiting I ms between steps (default 1000)
  *   --hold              after allocating, keep the memory and wait (forever, or --hold-s seconds); with
@@ -42,7 +45,8 @@
 #define PAGES_PER  (CHUNK / PAGE)
 #define WORDS_PER  (PAGE / sizeof(uint64_t))
 
-enum pattern { P_UNIQUE, P_SAME, P_ZERO };
+enum pattern { P_UNIQUE, P_SAME, P_ZERO, P_COMPRESSIBLE };
+#define C_UNIQ     168                  /* P_COMPRESSIBLE: distinct words per page */
 
 static uint64_t seed = 1;
 static enum pattern pattern = P_UNIQUE;
@@ -77,6 +81,8 @@ static uint64_t mix(uint64_t x)
 /* The value of word w of global page number pg: each word differs, so a page shifted or swapped is caught too. */
 static inline uint64_t word_value(uint64_t page_key, unsigned long w)
 {
+	if (pattern == P_COMPRESSIBLE)
+		return mix(page_key + (w < C_UNIQ ? w : 2 + (w - 2) % (C_UNIQ - 2)));
 	return pattern == P_ZERO ? 0 : page_key ^ (w * 0x100000001b3ULL);
 }
 
@@ -242,7 +248,7 @@ static int run_script(FILE *f)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: memtouch [--seed N] [--pattern unique|same|zero] [--step-mib S] [--interval-ms I]\n"
+	fprintf(stderr, "usage: memtouch [--seed N] [--pattern unique|same|zero|compressible] [--step-mib S] [--interval-ms I]\n"
 	                "                [--hold] [--hold-s N] [--touch-ms M] [--free] MIB\n"
 	                "       memtouch [options] --script FILE|-\n");
 	exit(2);
@@ -282,6 +288,7 @@ int main(int argc, char **argv)
 			if (!strcmp(p, "unique"))     pattern = P_UNIQUE;
 			else if (!strcmp(p, "same"))  pattern = P_SAME;
 			else if (!strcmp(p, "zero"))  pattern = P_ZERO;
+			else if (!strcmp(p, "compressible")) pattern = P_COMPRESSIBLE;
 			else usage();
 		} else if (a[0] != '-' && !have_mib)         { mib = num(a); have_mib = 1; }
 		else usage();
