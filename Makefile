@@ -99,6 +99,12 @@ $(BUILD)/coordinator.iso: $(BUILD)/ballast.elf $(GUEST_CLOUD_VMLINUX) $(GUEST_IN
 	scripts/mkiso.sh $@ $(BUILD)/ballast.elf "$(GUEST_CLOUD_VMLINUX)=vmlinux-cloud" "$(GUEST_INITRAMFS)=initramfs" \
 	  "tests/boot/coordinator.conf=config"
 
+# The paper's Fig. 7: an idle and an active VM, tau = 0 then 0.75 (tests/boot/idle-tax.sh).
+$(BUILD)/idle-tax.iso: $(BUILD)/ballast.elf $(GUEST_CLOUD_VMLINUX) $(GUEST_INITRAMFS) scripts/mkiso.sh \
+		tests/boot/idle-tax.conf tests/boot/idle-tax.monitor
+	scripts/mkiso.sh $@ $(BUILD)/ballast.elf "$(GUEST_CLOUD_VMLINUX)=vmlinux-cloud" "$(GUEST_INITRAMFS)=initramfs" \
+	  "tests/boot/idle-tax.conf=config" "tests/boot/idle-tax.monitor=monitor-script"
+
 regress: $(BUILD)/linux-vmlinux.iso $(BUILD)/linux-bzimage.iso $(BUILD)/four-vms.iso $(BUILD)/balloon.iso
 	tests/boot/linux.sh
 	tests/boot/four-vms.sh
@@ -106,8 +112,9 @@ regress: $(BUILD)/linux-vmlinux.iso $(BUILD)/linux-bzimage.iso $(BUILD)/four-vms
 	$(MAKE) --no-print-directory regress-overcommit
 
 # The overcommit regressions alone (about 15 minutes in Bochs).
-regress-overcommit: $(BUILD)/coordinator.iso
+regress-overcommit: $(BUILD)/coordinator.iso $(BUILD)/idle-tax.iso
 	tests/boot/coordinator.sh
+	tests/boot/idle-tax.sh
 
 # An image whose boot triggers a deliberate exception (the exception-report test).
 $(BUILD)/ballast-fault.iso: $(BUILD)/ballast.elf scripts/mkiso.sh

@@ -14,6 +14,7 @@
 #include "kernel/guests.h"
 #include "kernel/hv_mm.h"
 #include "kernel/memory.h"
+#include "kernel/periodic.h"
 #include "kernel/vm.h"
 #include "kernel/panic.h"
 #include "kernel/printk.h"
@@ -83,5 +84,6 @@ void kmain(uint32_t magic, uint64_t info)
 	hv_mm_init();
 	int clean = guests_run(&boot_info);
 	printk("guests: %d stopped cleanly\n", clean);
+	periodic_report();
 	hypervisor_halt(boot_info.nmodules ? "all guests stopped" : "no guests to run yet");
 }

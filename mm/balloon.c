@@ -27,12 +27,23 @@ void mm_balloon_connect(struct mm *mm, struct mm_vm *vm)
 	mm_unlock(&mm->lock);
 }
 
+/* Renew vm's inflate credit if its balloon must grow: up to inflate_credit_pages, never beyond the inflate left. */
+static void balloon_grant(struct mm *mm, struct mm_vm *vm)
+{
+	struct balloon *b = &vm->balloon;
+	uint64_t size = mm_balloon_size(vm);
+
+	if (b->connected && b->target > size)
+		b->credit = MAX(b->credit, MIN(b->target - size, (uint64_t)mm->tun.inflate_credit_pages));
+}
+
 uint64_t mm_balloon_target(struct mm *mm, struct mm_vm *vm)
 {
 	uint64_t t;
 
 	mm_lock(&mm->lock);
 	t = vm->balloon.target;
+	balloon_grant(mm, vm); /* the driver is running and about to inflate (balloon.h) */
 	mm_unlock(&mm->lock);
 	return t;
 }
@@ -69,8 +80,9 @@ static int validate(struct mm_vm *vm, const ppn_t *ppns, unsigned n, unsigned *b
 	return 0;
 }
 
-/* Give up whatever backs ppn (a machine page or a swap slot); the entry is left UNBACKED. */
-static void drop_backing(struct mm *mm, struct mm_vm *vm, ppn_t ppn)
+/* Give up whatever backs ppn (a machine page or a swap slot); the entry is left UNBACKED.  True if a machine page
+ * of the VM's went with it (a shared page counts: the VM held a reference to it). */
+static bool drop_backing(struct mm *mm, struct mm_vm *vm, ppn_t ppn)
 {
 	pte_t e = pmap_get(&vm->pmap, ppn);
 
@@ -78,32 +90,32 @@ static void drop_backing(struct mm *mm, struct mm_vm *vm, ppn_t ppn)
 	case PS_PRIVATE:
 	case PS_SHARED:
 		vm_release_backing(mm, vm, ppn);
-		break;
+		return true;
 	case PS_SWAPPED: /* the guest gave up a page we had swapped: its slot is free too */
 		swap_slot_free(&mm->swap, pte_obj(e));
 		vm->swap_used--;
 		pmap_set(&vm->pmap, ppn, pte_make(PS_UNBACKED, 0));
-		break;
+		return false;
 	default:
-		break;
+		return false;
 	}
 }
 
-/* The balloon gave pages back (LOCK or a free report): the reserve it may have dug into while inflating is repaid
- * by at least as many machine pages, so it may take that many again (up to one second's credit). */
+/* The balloon gave n machine pages back (LOCK or a free report): the reserve it may have borrowed from while
+ * inflating is repaid, so it may borrow that many again (up to inflate_credit_pages). */
 static void balloon_repaid(struct mm *mm, struct mm_vm *vm, uint64_t n)
 {
-	uint64_t cap = (uint64_t)mm->tun.inflate_credit_pps * 1000;
-
-	vm->balloon.credit_mp = MIN(vm->balloon.credit_mp + n * 1000, cap);
+	vm->balloon.credit = MIN(vm->balloon.credit + n, (uint64_t)mm->tun.inflate_credit_pages);
 }
 
 /* One validated PPN into the balloon. */
 static void balloon_take(struct mm *mm, struct mm_vm *vm, ppn_t ppn)
 {
-	drop_backing(mm, vm, ppn);
+	bool released = drop_backing(mm, vm, ppn);
+
 	pmap_set(&vm->pmap, ppn, pte_make(PS_BALLOONED, 0));
-	balloon_repaid(mm, vm, 1);
+	if (released)
+		balloon_repaid(mm, vm, 1);
 }
 
 /* Why ppn cannot be locked (or reported free) now: 0, -EFAULT, -EEXIST, -EPERM. */
@@ -188,12 +200,7 @@ int64_t mm_balloon_report_runs(struct mm *mm, struct mm_vm *vm, struct mm_ppn_ru
 			continue;
 		}
 		for (uint32_t j = 0; j < r->npages; j++) { /* stays the guest's: backed again, zeroed, on its next touch */
-			ppn_t p = PPN(r->first.v + j);
-			enum pmap_state st = pte_state(pmap_get(&vm->pmap, p));
-			if (st == PS_UNBACKED)
-				continue;
-			drop_backing(mm, vm, p);
-			released++;
+			released += drop_backing(mm, vm, PPN(r->first.v + j));
 		}
 	}
 	vm_batch_end(mm, vm);
@@ -260,13 +267,14 @@ int mm_balloon_report_free(struct mm *mm, struct mm_vm *vm, const ppn_t *ppns, u
 			*bad = where;
 		goto out;
 	}
+	uint64_t released = 0;
 	vm_batch_begin(mm, vm);
 	for (unsigned i = 0; i < n; i++) /* the pages stay the guest's: backed again, zeroed, on the next touch */
-		drop_backing(mm, vm, ppns[i]);
+		released += drop_backing(mm, vm, ppns[i]);
 	vm_batch_end(mm, vm);
 	vm->balloon.nreported += n;
-	vm->stat.reported += n;
-	balloon_repaid(mm, vm, n);
+	vm->stat.reported += released;
+	balloon_repaid(mm, vm, released);
 out:
 	mm_unlock(&mm->lock);
 	return rc;
@@ -319,28 +327,28 @@ void balloon_page_touched(struct mm *mm, struct mm_vm *vm)
 	}
 }
 
-/* Inflate credit accrues while the balloon is asked to grow (and its driver is there to repay it). */
-void balloon_accrue_credit(struct mm *mm, struct mm_vm *vm, uint64_t elapsed_ms)
+/* Did a fault of vm have to wait for machine memory within the last second? */
+static bool waiting_for_memory(const struct mm *mm, const struct mm_vm *vm)
 {
-	struct balloon *b = &vm->balloon;
-	uint64_t cap = (uint64_t)mm->tun.inflate_credit_pps * 1000;
-
-	if (!b->connected || mm_balloon_size(vm) >= b->target)
-		return;
-	b->credit_mp = MIN(b->credit_mp + (uint64_t)mm->tun.inflate_credit_pps * elapsed_ms, cap);
+	return vm->stat.refused_faults && mm->now_ms - vm->last_refused_ms < 1000;
 }
 
-/* Progress check, once per tick: a balloon short of its target must be moving toward it. */
+/* Progress check and credit for a waiting VM, once per tick: a balloon short of its target must be moving toward it. */
 void balloon_check(struct mm *mm, struct mm_vm *vm)
 {
 	struct balloon *b = &vm->balloon;
 	uint64_t size = mm_balloon_size(vm);
 
+	/* A VM that waits cannot poll: one grant a second gets its fault through and its driver running (balloon.h). */
+	if (waiting_for_memory(mm, vm) && mm->now_ms - b->last_grant_ms >= 1000) {
+		balloon_grant(mm, vm);
+		b->last_grant_ms = mm->now_ms;
+	}
 	if (b->distrusted)
 		return;
 	/* A guest whose faults wait for memory (blocked in low, or the pool at its reserve) cannot run its driver:
 	 * that is no lag of the balloon's. */
-	bool waiting = vm->blocked || (vm->stat.refused_faults && mm->now_ms - vm->last_refused_ms < 1000);
+	bool waiting = vm->blocked || waiting_for_memory(mm, vm);
 	if (size >= b->target || waiting || (b->connected && size > b->last_size)) {
 		b->last_progress_ms = mm->now_ms;
 	} else if (mm->now_ms - b->last_progress_ms > mm->tun.balloon_grace_ms) {

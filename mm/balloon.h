@@ -9,10 +9,14 @@
  *
  * No deadlock (SPEC §2.6).  A one-vCPU guest whose fault waits for machine memory runs nothing else, not even its
  * balloon driver, and the driver's own allocations fault too (the guest kernel zeroes every page it allocates).  So
- * ordinary backing leaves inflate_reserve_pages free, and a VM whose balloon is asked to inflate earns credit
- * (inflate_credit_pps, at most one second's worth held) to take pages from that reserve when it would otherwise
- * wait - in the low state while blocked, too.  The guest crawls instead of freezing, reaches its driver, and the
- * driver's LOCKs (and free page reports) give back at least what the inflate faulted in.
+ * ordinary backing leaves inflate_reserve_pages free, and a VM whose driver polls for a target it must inflate
+ * toward is granted credit (up to inflate_credit_pages) to borrow pages from that reserve when it would otherwise
+ * wait - in the low state while blocked, too.  The grant comes when the driver runs, so it is mostly the driver's
+ * own allocations that use it; every machine page its LOCKs (and free page reports) then release is repaid into
+ * the credit, so an inflate goes on as long as it gives back what it faults in, and a workload that spends the
+ * credit instead can take no more than one grant per poll.  A guest whose only vCPU waits in a fault cannot poll:
+ * while it waits it gets one grant a second, so that the fault completes, the guest returns to where it can be
+ * preempted, and its driver runs.
  *
  * Distrust: a balloon is only as good as the guest driver behind it.  It is distrusted (and the VM is reclaimed by
  * swapping instead) when it never connected while a target was set, when it lags its target without progress for
@@ -35,7 +39,8 @@ struct balloon {
 	uint64_t touched;	   /* ballooned pages the guest accessed anyway since it connected */
 	uint64_t last_size;	   /* size at the previous progress check */
 	uint64_t last_progress_ms; /* when the balloon last met or moved toward its target */
-	uint64_t credit_mp;	   /* inflate credit: milli-pages of the reserve this VM may still take */
+	uint64_t credit;	   /* inflate credit: pages of the reserve this VM may still borrow */
+	uint64_t last_grant_ms;	   /* when the credit was last renewed for a VM that waits */
 	uint64_t nlocked, nunlocked, nreported, nrefused; /* counters of PPNs / refused calls */
 };
 

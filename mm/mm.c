@@ -366,7 +366,6 @@ void mm_tick(struct mm *mm, uint64_t now_ms)
 		} else if (vm->sampler.n == 0 && !vm->sampler.measured) {
 			sample_start(mm, vm); /* first tick of a new VM */
 		}
-		balloon_accrue_credit(mm, vm, elapsed);
 		balloon_check(mm, vm);
 	}
 	update_state(mm);

@@ -44,7 +44,6 @@ void sample_touched(struct mm *mm, struct mm_vm *vm, ppn_t ppn);    /* a fault o
 void balloon_page_touched(struct mm *mm, struct mm_vm *vm);
 void balloon_check(struct mm *mm, struct mm_vm *vm);
 void balloon_set_target(struct mm *mm, struct mm_vm *vm);
-void balloon_accrue_credit(struct mm *mm, struct mm_vm *vm, uint64_t elapsed_ms);
 static inline bool balloon_usable(const struct mm_vm *vm)
 {
 	return vm->balloon.connected && !vm->balloon.distrusted;

@@ -64,8 +64,8 @@ uint32_t vm_alloc_for_guest(struct mm *mm, struct mm_vm *vm, ppn_t ppn, int *err
 
 	if (!vm->blocked && free > reserve)
 		return vm_alloc_private(mm, vm, ppn);
-	if (free && vm->balloon.credit_mp >= 1000) { /* on its way to the balloon driver, which repays it */
-		vm->balloon.credit_mp -= 1000;
+	if (free && vm->balloon.credit) { /* most likely the balloon driver's own allocation, which repays it */
+		vm->balloon.credit--;
 		vm->stat.reserve_faults++;
 		return vm_alloc_private(mm, vm, ppn);
 	}

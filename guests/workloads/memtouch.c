@@ -21,8 +21,11 @@
  *   --touch-ms M
  *   --free              after allocating (and holding), free the memory again in --step-mib steps (all at once
  *                       without --step-mib), verifying each step before it is freed
+ *   --run CMDS          the same commands from the command line: '/' between commands, ':' for a space
+ *                       (--run target:220/hold:20000/target:0), so a guest's phases fit in its kernel command line
  *   --script FILE       ignore MIB and run commands from FILE ("-" = stdin), one per line:
- *                         grow MIB | shrink MIB | target MIB | sleep MS | verify | touch | status | exit [RC]
+ *                         grow MIB | shrink MIB | target MIB | sleep MS | hold MS | verify | touch | status |
+ *                         exit [RC]     (hold: sleep, touching everything every --touch-ms ms)
  *                       (grow/shrink/target move in --step-mib steps, --interval-ms apart; '#' starts a comment)
  *
  * Memory comes from one mmap per MiB (a "chunk"), so freeing a step really gives pages back to the guest kernel
@@ -91,23 +94,46 @@ static uint64_t page_key(unsigned long pg)
 	return pattern == P_SAME ? mix(seed) : mix(seed ^ mix(pg));
 }
 
-static void fill_chunk(unsigned long c)
+/*
+ * The whole expected page at once: word_value() word by word costs a hash (and, for the compressible pattern, a
+ * division) per word, which at an emulator's ~100 MIPS made filling memory slower than the hypervisor's side of it.
+ * Same values, computed once per page.
+ */
+static void expected_page(uint64_t key, uint64_t *w)
 {
-	for (unsigned long p = 0; p < PAGES_PER; p++) {
-		uint64_t *w = chunks[c] + p * WORDS_PER, key = page_key(c * PAGES_PER + p);
+	if (pattern != P_COMPRESSIBLE) {
 		for (unsigned long i = 0; i < WORDS_PER; i++)
 			w[i] = word_value(key, i);
+		return;
+	}
+	for (unsigned long i = 0; i < C_UNIQ; i++)
+		w[i] = mix(key + i);
+	for (unsigned long i = C_UNIQ, j = 2; i < WORDS_PER; i++, j = j + 1 == C_UNIQ ? 2 : j + 1)
+		w[i] = w[j]; /* word_value(): words 2..C_UNIQ-1 repeat */
+}
+
+static void fill_chunk(unsigned long c)
+{
+	uint64_t want[WORDS_PER];
+
+	for (unsigned long p = 0; p < PAGES_PER; p++) {
+		expected_page(page_key(c * PAGES_PER + p), want);
+		memcpy(chunks[c] + p * WORDS_PER, want, PAGE);
 	}
 }
 
 /* Returns 0, or prints the first mismatch and returns 1. Offsets count from the start of the first chunk. */
 static int verify_chunk(unsigned long c)
 {
+	uint64_t page[WORDS_PER];
+
 	for (unsigned long p = 0; p < PAGES_PER; p++) {
 		const volatile uint64_t *w = chunks[c] + p * WORDS_PER;
-		uint64_t key = page_key(c * PAGES_PER + p);
+		expected_page(page_key(c * PAGES_PER + p), page);
+		if (!memcmp((const void *)w, page, PAGE))
+			continue;
 		for (unsigned long i = 0; i < WORDS_PER; i++) {
-			uint64_t want = word_value(key, i), got = w[i];
+			uint64_t want = page[i], got = w[i];
 			if (got != want) {
 				printf("memtouch: FAILED at offset 0x%lx (page %lu word %lu: read 0x%016llx, expected 0x%016llx)\n",
 				       c * CHUNK + p * PAGE + i * 8, c * PAGES_PER + p, i,
@@ -126,6 +152,39 @@ static int verify_all(void)
 		if (verify_chunk(c))
 			return 1;
 	return 0;
+}
+
+/*
+ * Touch every page held: read its first word and check it (a wrong page is still caught, at a hundredth of a full
+ * verification's cost).  What makes the workload "active" to a hypervisor that samples accessed bits.
+ */
+static int touch_all(void)
+{
+	for (unsigned long c = 0; c < nchunks; c++)
+		for (unsigned long p = 0; p < PAGES_PER; p++) {
+			uint64_t got = ((const volatile uint64_t *)chunks[c])[p * WORDS_PER];
+			uint64_t want = word_value(page_key(c * PAGES_PER + p), 0);
+			if (got != want) {
+				printf("memtouch: FAILED at offset 0x%lx (page %lu word 0: read 0x%016llx, expected 0x%016llx)\n",
+				       c * CHUNK + p * PAGE, c * PAGES_PER + p, (unsigned long long)got,
+				       (unsigned long long)want);
+				fflush(stdout);
+				return 1;
+			}
+		}
+	return 0;
+}
+
+static unsigned long touch_ms;	/* --touch-ms: touch everything held this often, while growing and holding */
+static uint64_t last_touch_ms;
+
+/* Touch everything when touch_ms has passed since the last time. */
+static int touch_if_due(void)
+{
+	if (!touch_ms || now_ms() - last_touch_ms < touch_ms)
+		return 0;
+	last_touch_ms = now_ms();
+	return touch_all();
 }
 
 /* Grow by n MiB: map, fill and verify each new chunk. Exits with 2 if the guest has no memory left. */
@@ -171,8 +230,8 @@ static int move_to(unsigned long target)
 			rc = grow(step < target - nchunks ? step : target - nchunks);
 		else
 			rc = shrink(step < nchunks - target ? step : nchunks - target);
-		if (rc)
-			return rc;
+		if (rc || (target > nchunks && touch_if_due()))
+			return 1;
 		if (step_mib) {
 			printf("memtouch: alloc=%lu MiB t=%llu ms\n", nchunks, (unsigned long long)now_ms());
 			fflush(stdout);
@@ -183,26 +242,34 @@ static int move_to(unsigned long target)
 	return 0;
 }
 
-/* Wait hold_s seconds (forever when negative), re-reading everything every touch_ms ms when touch_ms > 0. */
-static int hold(long hold_s, unsigned long touch_ms)
+/*
+ * Wait hold_ms ms (forever when negative).  With touch_ms > 0, touch every page every touch_ms ms and verify
+ * all of it every tenth round and at the end (a full verification of hundreds of MiB takes seconds at emulator
+ * speed; touching is what keeps the memory active).
+ */
+static int hold(long hold_ms)
 {
 	printf("memtouch: holding %lu MiB%s\n", nchunks, touch_ms ? " (touching)" : "");
 	fflush(stdout);
-	uint64_t start = now_ms(), end = hold_s < 0 ? UINT64_MAX : start + (uint64_t)hold_s * 1000;
-	unsigned long rounds = 0;
+	uint64_t start = now_ms(), end = hold_ms < 0 ? UINT64_MAX : start + (uint64_t)hold_ms;
+	unsigned long rounds = 0, verified = 0;
 	while (now_ms() < end) {
 		if (touch_ms) {
-			if (verify_all())
+			if (rounds % 10 == 0 ? (verified++, verify_all()) : touch_all())
 				return 1;
 			rounds++;
-			sleep_ms(touch_ms);
+			uint64_t now = now_ms();
+			sleep_ms(now >= end ? 0 : (touch_ms < end - now ? touch_ms : end - now));
 		} else {
-			sleep_ms(hold_s < 0 ? 3600000 : end - now_ms());
+			sleep_ms(hold_ms < 0 ? 3600000 : end - now_ms());
 		}
 	}
-	if (touch_ms)
-		printf("memtouch: held %lu MiB for %llu ms, verified all of it %lu times\n", nchunks,
-		       (unsigned long long)(now_ms() - start), rounds);
+	if (touch_ms) {
+		if (verify_all())
+			return 1;
+		printf("memtouch: held %lu MiB for %llu ms, touched all of it %lu times, verified all of it %lu times\n",
+		       nchunks, (unsigned long long)(now_ms() - start), rounds, verified + 1);
+	}
 	return 0;
 }
 
@@ -228,6 +295,8 @@ static int run_script(FILE *f)
 			rc = move_to(arg);
 		else if (!strcmp(cmd, "sleep") && n == 2)
 			sleep_ms(arg);
+		else if (!strcmp(cmd, "hold") && n == 2)
+			rc = hold((long)arg); /* touching every --touch-ms, as --hold-s does */
 		else if (!strcmp(cmd, "verify") || !strcmp(cmd, "touch"))
 			rc = verify_all();
 		else if (!strcmp(cmd, "status"))
@@ -240,7 +309,10 @@ static int run_script(FILE *f)
 		}
 		if (rc)
 			return rc;
-		printf("memtouch: alloc=%lu MiB after '%s'\n", nchunks, cmd);
+		if (n == 2)
+			printf("memtouch: alloc=%lu MiB after '%s %lu'\n", nchunks, cmd, arg);
+		else
+			printf("memtouch: alloc=%lu MiB after '%s'\n", nchunks, cmd);
 		fflush(stdout);
 	}
 	return 0;
@@ -266,10 +338,11 @@ static unsigned long num(const char *s)
 
 int main(int argc, char **argv)
 {
-	unsigned long mib = 0, touch_ms = 0;
+	unsigned long mib = 0;
 	long hold_s = 0;
 	int have_mib = 0, do_hold = 0, do_free = 0;
 	const char *script = NULL;
+	char *run = NULL;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (int i = 1; i < argc; i++) {
@@ -283,6 +356,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(a, "--touch-ms") && more)     touch_ms = num(argv[++i]);
 		else if (!strcmp(a, "--free"))                 do_free = 1;
 		else if (!strcmp(a, "--script") && more)       script = argv[++i];
+		else if (!strcmp(a, "--run") && more)          run = argv[++i];
 		else if (!strcmp(a, "--pattern") && more) {
 			const char *p = argv[++i];
 			if (!strcmp(p, "unique"))     pattern = P_UNIQUE;
@@ -294,6 +368,15 @@ int main(int argc, char **argv)
 		else usage();
 	}
 
+	if (run) { /* --run: the script on the command line, '/' between commands and ':' for a space */
+		for (char *c = run; *c; c++)
+			*c = *c == '/' ? '\n' : *c == ':' ? ' ' : *c;
+		FILE *f = fmemopen(run, strlen(run), "r");
+		if (!f) { printf("memtouch: cannot read --run: %s\n", strerror(errno)); return 2; }
+		int rc = run_script(f);
+		printf("memtouch: script done rc=%d alloc=%lu MiB\n", rc, nchunks);
+		return rc;
+	}
 	if (script) {
 		FILE *f = strcmp(script, "-") ? fopen(script, "r") : stdin;
 		if (!f) { printf("memtouch: cannot open %s: %s\n", script, strerror(errno)); return 2; }
@@ -308,7 +391,7 @@ int main(int argc, char **argv)
 	if (move_to(mib) || verify_all())
 		return 1;
 	printf("memtouch: wrote and verified %lu MiB in %llu ms\n", mib, (unsigned long long)(now_ms() - t0));
-	if (do_hold && hold(hold_s, touch_ms))
+	if (do_hold && hold(hold_s < 0 ? -1 : hold_s * 1000))
 		return 1;
 	if (do_free) {
 		t0 = now_ms();

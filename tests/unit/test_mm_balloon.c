@@ -252,7 +252,7 @@ static void inflate_reserve_and_credit(void **state)
 	struct mm_tunables t;
 	mm_tunables_default(&t);
 	t.inflate_reserve_pages = 8;
-	t.inflate_credit_pps = 4;
+	t.inflate_credit_pages = 4;
 	struct fake_machine *fm = mk_machine_as(256, 0, &t);
 	struct mm_vm *a = mk_vm(fm, "a", 400, 0, 1000), *bvm = mk_vm(fm, "b", 400, 0, 1000);
 	int err = 0;
@@ -264,20 +264,26 @@ static void inflate_reserve_and_credit(void **state)
 	assert_int_equal(err, -ENOMEM);
 	assert_int_equal(mm_free_pages(&fm->mm), 8);
 	assert_int_equal(a->stat.refused_faults, 1);
-	/* b's balloon is asked to inflate: a second of credit buys it 4 pages of the reserve, no more. */
+	/* b's driver polls a target it must inflate toward: it may borrow 4 pages of the reserve, no more. */
 	mm_balloon_connect(&fm->mm, bvm);
 	bvm->balloon.target = 50;
-	mm_tick(&fm->mm, 1000);
+	assert_int_equal(mm_balloon_target(&fm->mm, bvm), 50);
 	for (unsigned i = 0; i < 4; i++)
 		assert_int_equal(fm_write_pattern(fm, bvm, PPN(i), 7), 0);
 	assert_int_equal(fm_write_pattern(fm, bvm, PPN(4), 7), -ENOMEM);
 	assert_int_equal(bvm->stat.reserve_faults, 4);
 	assert_int_equal(fm_write_pattern(fm, a, PPN(p), 1), -ENOMEM); /* a has no credit: its balloon is not asked */
-	/* b's LOCK repays the reserve and renews its credit, so its inflate can go on. */
+	/* b's LOCK releases those 4 machine pages: the reserve is repaid and so is its credit, its inflate goes on.
+	 * A LOCK of a page that was never backed releases nothing and repays nothing. */
 	ppn_t got[] = { PPN(0), PPN(1), PPN(2), PPN(3) };
 	assert_int_equal(mm_balloon_lock(&fm->mm, bvm, got, 4, NULL), 0);
 	assert_int_equal(mm_free_pages(&fm->mm), 8);
+	assert_int_equal(bvm->balloon.credit, 4);
 	assert_int_equal(fm_write_pattern(fm, bvm, PPN(5), 7), 0);
+	assert_int_equal(bvm->balloon.credit, 3);
+	ppn_t never[] = { PPN(300) };
+	assert_int_equal(mm_balloon_lock(&fm->mm, bvm, never, 1, NULL), 0);
+	assert_int_equal(bvm->balloon.credit, 3);
 	/* Blocked in the low state, a VM still gets its credit's pages, and nothing more. */
 	bvm->blocked = true;
 	assert_int_equal(fm_write_pattern(fm, bvm, PPN(6), 7), 0);
@@ -286,6 +292,23 @@ static void inflate_reserve_and_credit(void **state)
 		assert_int_equal(fm_write_pattern(fm, bvm, PPN(i), 7), 0);
 	assert_int_equal(fm_write_pattern(fm, bvm, PPN(9), 7), -EBUSY);
 	assert_int_equal(fm->unflushed[bvm->id], 0);
+	/* a waits in a fault and cannot poll: once a second its credit is renewed anyway, so the fault gets through. */
+	mm_balloon_connect(&fm->mm, a);
+	a->balloon.target = 100;
+	fm->mm.now_ms = 1500;
+	assert_int_equal(fm_write_pattern(fm, a, PPN(p), 1), -ENOMEM);
+	balloon_check(&fm->mm, a);
+	assert_int_equal(a->balloon.credit, 4);
+	for (unsigned i = 0; i < 4; i++)
+		assert_int_equal(fm_write_pattern(fm, a, PPN(p + i), 1), 0);
+	assert_int_equal(fm_write_pattern(fm, a, PPN(p + 4), 1), -ENOMEM);
+	fm->mm.now_ms = 2400;
+	assert_int_equal(fm_write_pattern(fm, a, PPN(p + 4), 1), -ENOMEM); /* still waiting */
+	balloon_check(&fm->mm, a);
+	assert_int_equal(a->balloon.credit, 0); /* not before a second has passed */
+	fm->mm.now_ms = 2500;
+	balloon_check(&fm->mm, a);
+	assert_int_equal(a->balloon.credit, 4);
 	done_machine(fm);
 }
 
