@@ -173,7 +173,11 @@ unit: $(UNIT_BINS)
 boot-test: $(BUILD)/ballast.iso $(BUILD)/ballast-fault.iso $(EDGE_ISOS)
 	tests/boot/run-all.sh
 
-test: unit kcheck boot-test regress $(TEST_EXTRA)
+# The guest side without ballast, in QEMU TCG (about a minute): both kernel flavours load their own modules (which
+# refuse without ballast), the balloon driver against a hypervisor simulated in the guest, zram swap and memload.
+guest-checks: guest-balloon-qemu-test guest-balloon-fakehv-test guest-zram-qemu-test
+
+test: unit kcheck boot-test guest-checks regress $(TEST_EXTRA)
 
 # The main job: ballast with four Linux guests (guests/configs/four-vms.conf) in Bochs, console on the terminal.
 RUN_CONFIG ?= guests/configs/four-vms.conf
@@ -188,7 +192,7 @@ run: $(BUILD)/ballast-run.iso
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all unit test boot-test regress regress-overcommit run clean
+.PHONY: all unit test boot-test guest-checks regress regress-overcommit run clean
 .DELETE_ON_ERROR:
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 

@@ -38,7 +38,7 @@ void share_purge_vm_hints(struct mm *mm, struct mm_vm *vm);
 
 void sample_start(struct mm *mm, struct mm_vm *vm);
 void sample_end(struct mm *mm, struct mm_vm *vm);
-void sample_disarm(struct mm *mm, struct mm_vm *vm, ppn_t ppn);	    /* entry stops being a sample, untouched */
+void sample_disarm(struct mm *mm, struct mm_vm *vm, ppn_t ppn);	    /* its page went away: no information */
 void sample_touched(struct mm *mm, struct mm_vm *vm, ppn_t ppn);    /* a fault on an armed page */
 
 void balloon_page_touched(struct mm *mm, struct mm_vm *vm);

@@ -4,7 +4,7 @@
  * Arming a page: with ops->test_clear_accessed the EPT accessed bit is cleared and read back at the end of the
  * period; without it the EPT entry is removed and the page flagged SAMPLED, so the next access faults into
  * mm_fault(), which counts it and maps the page again.  A sample that stops being backed during the period (it is
- * ballooned, swapped or shared away) counts as untouched.
+ * ballooned, swapped or shared away) is left out (sample.h).
  */
 #include "mm/mm_internal.h"
 
@@ -37,7 +37,8 @@ uint32_t sampler_active_q16(const struct sampler *s, const struct mm_tunables *t
 	if (!s->measured)
 		return Q16;
 	/* The current period's touches so far are a lower bound on its f: fold them in as if the period ended now. */
-	now = s->n ? ewma(s->fast_q16, (uint32_t)(((uint64_t)s->touched << 16) / s->n), t->ewma_fast_q16) : 0;
+	uint32_t n = s->n - s->released;
+	now = n ? ewma(s->fast_q16, (uint32_t)(((uint64_t)s->touched << 16) / n), t->ewma_fast_q16) : 0;
 	best = s->slow_q16 > s->fast_q16 ? s->slow_q16 : s->fast_q16;
 	return now > best ? now : best;
 }
@@ -47,8 +48,9 @@ void sample_start(struct mm *mm, struct mm_vm *vm)
 	struct sampler *s = &vm->sampler;
 	uint64_t backed = mm_vm_alloc(vm), tries;
 
-	s->n = s->touched = 0;
+	s->n = s->touched = s->released = 0;
 	s->period_start_ms = mm->now_ms;
+	s->refused_at_start = vm->stat.refused_faults;
 	if (backed == 0)
 		return;
 	/* n random backed pages (f is a fraction of allocated pages).  Rejection sampling over the guest, with a bound
@@ -90,21 +92,27 @@ void sample_end(struct mm *mm, struct mm_vm *vm)
 			vm_map_entry(mm, vm, p); /* untouched: give it its mapping back for the next period */
 		}
 	}
-	if (s->n)
-		sampler_fold(s, &mm->tun, s->touched, s->n);
-	s->n = s->touched = 0;
+	uint32_t n = s->n - s->released;
+	bool starved = vm->stat.refused_faults != s->refused_at_start;
+	if (n && !(starved && s->measured && ((uint64_t)s->touched << 16) / n < sampler_active_q16(s, &mm->tun)))
+		sampler_fold(s, &mm->tun, s->touched, n);
+	s->n = s->touched = s->released = 0;
 }
 
 void sample_disarm(struct mm *mm, struct mm_vm *vm, ppn_t ppn)
 {
 	pte_t e = pmap_get(&vm->pmap, ppn);
 
-	if (pte_sampled(e))
+	if (pte_sampled(e)) {
 		pmap_set(&vm->pmap, ppn, e & ~PTE_SAMPLED);
+		vm->sampler.released++;
+	}
 }
 
 void sample_touched(struct mm *mm, struct mm_vm *vm, ppn_t ppn)
 {
-	sample_disarm(mm, vm, ppn);
+	pte_t e = pmap_get(&vm->pmap, ppn);
+
+	pmap_set(&vm->pmap, ppn, e & ~PTE_SAMPLED);
 	vm->sampler.touched++;
 }

@@ -8,6 +8,10 @@
  *   fast   EWMA with a large gain (rises quickly),
  *   now    the fast EWMA updated with the current period's partial count t_so_far / n,
  * and the VM's active fraction is the maximum of the three: it rises within a period and falls over many.
+ * Two refinements for a VM under memory pressure: a sample whose page goes away during the period (its guest gave
+ * it to the balloon or to swap) tells nothing and is left out of n, and a period in which the VM had to wait for
+ * machine memory may raise the estimate but not lower it - a starved VM cannot touch its memory, and taking that as
+ * idleness would starve it further.
  * Until the first period completes a VM is presumed fully active, so a new VM is not taxed before it is measured.
  */
 #ifndef MM_SAMPLE_H
@@ -23,6 +27,8 @@ struct sampler {
 	uint32_t cap;	   /* entries in set */
 	uint32_t n;	   /* pages armed this period */
 	uint32_t touched;  /* of them, touched so far */
+	uint32_t released; /* of them, no longer backed (ballooned, reported, swapped, shared away): no information */
+	uint64_t refused_at_start; /* the VM's refused faults when the period began */
 	uint32_t slow_q16; /* slow EWMA of f */
 	uint32_t fast_q16; /* fast EWMA of f */
 	uint32_t last_q16; /* f of the last complete period */

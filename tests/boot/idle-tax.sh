@@ -7,6 +7,9 @@ cd "$(dirname "$0")/../.." || exit 2
 log=${IDLE_TAX_LOG:-build/logs/idle-tax.log}
 scripts/boot-test.sh --emulator bochs --megs 640 --iso build/idle-tax.iso --log "$log" --timeout 1500 \
   --expect 'monitor: set tune tax 0: done' --expect 'monitor: set tune tax 0.75: done' \
+  --expect 'monitor: tune tax = 0 \(default 0.75\)' --expect 'monitor: tune sample_period = 5s ' \
+  --expect 'monitor: set tune tax 2: .*out of range' --expect 'monitor: set tune no_such_knob 1: ' \
+  --expect 'monitor: set tune share_frames 0.9: .*sized' \
   --expect '\[vm1\] memtouch: held 300 MiB' --expect '\[vm2\] memload: done ws=340 .* errors=0' \
   --expect '\[vm1\] BALLAST-GUEST-DONE rc=0' --expect '\[vm2\] BALLAST-GUEST-DONE rc=0' \
   --expect-count 'mm: audit passed after vm[12] stopped' 2 \

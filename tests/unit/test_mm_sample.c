@@ -62,6 +62,49 @@ static void protocol(bool abits)
 	done_machine(fm);
 }
 
+/* Under memory pressure: samples whose pages leave tell nothing, and a starved VM is not taken for an idle one. */
+static void pressure_does_not_fake_idleness(void **state)
+{
+	struct mm_tunables t;
+	mm_tunables_default(&t);
+	t.sample_pages = 100;
+	struct fake_machine *fm = calloc(1, sizeof(*fm));
+	assert_int_equal(fm_init(fm, 0x100, 1024, 0, &t, true), 0);
+	struct mm_vm *vm = mk_vm(fm, "p", 1000, 0, 1);
+	int err;
+
+	for (unsigned p = 0; p < 400; p++)
+		assert_int_equal(fm_write_pattern(fm, vm, PPN(p), p + 1), 0);
+	mm_balloon_connect(&fm->mm, vm);
+	for (int period = 0; period < 4; period++) { /* everything it holds is in use */
+		mm_sample_period(&fm->mm);
+		for (unsigned p = 0; p < 400; p++)
+			assert_non_null(fm_access(fm, vm, PPN(p), false, &err));
+	}
+	mm_sample_period(&fm->mm);
+	uint32_t busy = mm_vm_active_q16(&fm->mm, vm);
+	assert_true(busy > Q16 * 9 / 10);
+	/* Its guest gives half its pages to the balloon during the period and touches the rest: still all active. */
+	for (unsigned p = 0; p < 400; p += 2) {
+		ppn_t one = PPN(p);
+		assert_int_equal(mm_balloon_lock(&fm->mm, vm, &one, 1, NULL), 0);
+	}
+	for (unsigned p = 1; p < 400; p += 2)
+		assert_non_null(fm_access(fm, vm, PPN(p), false, &err));
+	assert_true(vm->sampler.released > 20);
+	mm_sample_period(&fm->mm);
+	assert_true(mm_vm_active_q16(&fm->mm, vm) > Q16 * 9 / 10);
+	/* A period in which it waited for machine memory and touched nothing does not lower the estimate... */
+	vm->stat.refused_faults++;
+	mm_sample_period(&fm->mm);
+	assert_true(mm_vm_active_q16(&fm->mm, vm) > Q16 * 9 / 10);
+	/* ...but periods of the same idleness without waiting do (slowly: the slow average holds it up). */
+	for (int period = 0; period < 3; period++)
+		mm_sample_period(&fm->mm);
+	assert_true(mm_vm_active_q16(&fm->mm, vm) < Q16 * 8 / 10);
+	done_machine(fm);
+}
+
 static void protocol_by_unmapping(void **state)
 {
 	protocol(false);
@@ -97,6 +140,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(estimates_rise_fast_fall_slow),
+		cmocka_unit_test(pressure_does_not_fake_idleness),
 		cmocka_unit_test(protocol_by_unmapping),
 		cmocka_unit_test(protocol_by_accessed_bits),
 		cmocka_unit_test(samples_survive_reclaim),
