@@ -11,7 +11,7 @@ uint64_t mm_balloon_size(const struct mm_vm *vm)
 	return vm->pmap.count[PS_BALLOONED];
 }
 
-static uint64_t balloon_cap(const struct mm *mm, const struct mm_vm *vm)
+uint64_t mm_balloon_cap(const struct mm *mm, const struct mm_vm *vm)
 {
 	return vm->ram_pages * mm->tun.balloon_max_pm / 1000;
 }
@@ -53,7 +53,7 @@ void balloon_set_target(struct mm *mm, struct mm_vm *vm)
 {
 	uint64_t want = vm->ram_pages > vm->target ? vm->ram_pages - vm->target : 0;
 
-	vm->balloon.target = MIN(want, balloon_cap(mm, vm));
+	vm->balloon.target = MIN(want, mm_balloon_cap(mm, vm));
 }
 
 static bool in_batch_before(const ppn_t *ppns, unsigned i)
@@ -139,7 +139,7 @@ int mm_balloon_lock_each(struct mm *mm, struct mm_vm *vm, const ppn_t *ppns, uns
 	vm_batch_begin(mm, vm);
 	for (unsigned i = 0; i < n; i++) {
 		int rc = !vm->balloon.connected			       ? -EPROTO
-			 : mm_balloon_size(vm) >= balloon_cap(mm, vm) ? -ENOSPC
+			 : mm_balloon_size(vm) >= mm_balloon_cap(mm, vm) ? -ENOSPC
 								       : check_one(vm, ppns[i]);
 		status[i] = rc;
 		if (rc < 0) {
@@ -232,7 +232,7 @@ int mm_balloon_lock(struct mm *mm, struct mm_vm *vm, const ppn_t *ppns, unsigned
 		rc = -EPROTO;
 		goto out;
 	}
-	if (mm_balloon_size(vm) + n > balloon_cap(mm, vm))
+	if (mm_balloon_size(vm) + n > mm_balloon_cap(mm, vm))
 		rc = -ENOSPC;
 	else
 		rc = validate(vm, ppns, n, &where);
@@ -327,6 +327,10 @@ void balloon_page_touched(struct mm *mm, struct mm_vm *vm)
 	}
 }
 
+/* Pages a waiting VM is granted each second: enough for the fault it is stuck on to complete and its guest to reach
+ * a point where it can be preempted (a return to user mode), not enough for a workload to drain the reserve. */
+#define BALLOON_WAIT_GRANT 16
+
 /* Did a fault of vm have to wait for machine memory within the last second? */
 static bool waiting_for_memory(const struct mm *mm, const struct mm_vm *vm)
 {
@@ -341,7 +345,8 @@ void balloon_check(struct mm *mm, struct mm_vm *vm)
 
 	/* A VM that waits cannot poll: one grant a second gets its fault through and its driver running (balloon.h). */
 	if (waiting_for_memory(mm, vm) && mm->now_ms - b->last_grant_ms >= 1000) {
-		balloon_grant(mm, vm);
+		if (b->connected && b->target > mm_balloon_size(vm))
+			b->credit = MAX(b->credit, MIN(BALLOON_WAIT_GRANT, (uint64_t)mm->tun.inflate_credit_pages));
 		b->last_grant_ms = mm->now_ms;
 	}
 	if (b->distrusted)

@@ -15,7 +15,7 @@
  * own allocations that use it; every machine page its LOCKs (and free page reports) then release is repaid into
  * the credit, so an inflate goes on as long as it gives back what it faults in, and a workload that spends the
  * credit instead can take no more than one grant per poll.  A guest whose only vCPU waits in a fault cannot poll:
- * while it waits it gets one grant a second, so that the fault completes, the guest returns to where it can be
+ * while it waits it gets a small grant (16 pages) a second, so that the fault completes, the guest returns to where it can be
  * preempted, and its driver runs.
  *
  * Distrust: a balloon is only as good as the guest driver behind it.  It is distrusted (and the VM is reclaimed by

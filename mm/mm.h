@@ -137,6 +137,7 @@ int mm_guest_mpn(struct mm *mm, struct mm_vm *vm, ppn_t ppn, bool write, mpn_t *
 void mm_balloon_connect(struct mm *mm, struct mm_vm *vm);
 uint64_t mm_balloon_target(struct mm *mm, struct mm_vm *vm); /* pages the balloon should hold now */
 uint64_t mm_balloon_size(const struct mm_vm *vm);
+uint64_t mm_balloon_cap(const struct mm *mm, const struct mm_vm *vm); /* the largest target vm's balloon gets */
 /* All or nothing: on error nothing changes and *bad (if given) is the index of the first bad PPN.  lock: -EFAULT out
  * of range, -EEXIST already ballooned or twice in the batch, -EPERM reserved, -E2BIG batch too large, -ENOSPC over
  * the balloon cap, -EPROTO not connected.  unlock: -EFAULT, -ENOENT not ballooned, -EEXIST twice in the batch. */

@@ -30,7 +30,7 @@ void mm_tunables_default(struct mm_tunables *t)
 		.balloon_grace_ms = 30000,
 		.balloon_touch_limit = 64,
 		.inflate_reserve_pages = 1024, /* 4 MiB: two balloon batches for each of two VMs at once */
-		.inflate_credit_pages = 512,   /* 2 MiB: two batches of the driver's allocations in flight */
+		.inflate_credit_pages = 128,   /* two of the driver's inflate batches (64 pages) in flight */
 		.swap_out_pps = 2560,
 		.overhead_dev_pages = 8,
 		.seed = 0x62616c6c617374ULL, /* "ballast" */

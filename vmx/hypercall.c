@@ -46,6 +46,7 @@ static int64_t hc_get_target(struct vm *vm, struct guest_regs *g)
 {
 	g->rbx = mm_balloon_target(&hv_mm, vm->mm);
 	g->rcx = mm_balloon_size(vm->mm);
+	g->rdx = mm_balloon_cap(&hv_mm, vm->mm);
 	return 0;
 }
 

@@ -56,6 +56,8 @@
  * GET_TARGET: how many pages the balloon should hold now.  Poll it (default once a second).
  *   OUT RBX  target balloon size in pages
  *   OUT RCX  current balloon size in pages, as the hypervisor counts it
+ *   OUT RDX  the balloon's cap in pages: the largest target this VM will get (the hypervisor's balloon_max of the
+ *            VM's size); a driver may hold less, never needs more
  */
 #define BALLAST_HC_GET_TARGET 1
 

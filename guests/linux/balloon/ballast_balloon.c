@@ -20,7 +20,7 @@
  *
  * Safety rails, because a balloon that pushes its guest into the OOM killer is worse than none (SPEC §5: a
  * 200,000-page inflate in a 512 MiB guest OOM-panicked it): allocation flags that never invoke the OOM killer, a
- * cap (max_percent of RAM, ESXi's 65% by default), a floor of MemAvailable (free swap counts half) below which it does not inflate, and a
+ * cap (the hypervisor's, ESXi's 65% of the VM by default, or max_percent of it), a floor of MemAvailable (free swap counts half) below which it does not inflate, and a
  * hold-off after a pressure deflate so the balloon does not take straight back what the guest just needed.
  *
  * Every hypercall goes through balloon_hypercall(), which counts calls and failures per call and names failures
@@ -58,9 +58,9 @@ static unsigned int poll_ms = 1000;
 module_param(poll_ms, uint, 0644);
 MODULE_PARM_DESC(poll_ms, "Ask the hypervisor for a target every this many ms (SPEC: once a second; min 10)");
 
-static unsigned int max_percent = 65;
+static unsigned int max_percent;
 module_param(max_percent, uint, 0444);
-MODULE_PARM_DESC(max_percent, "Cap the balloon at this percentage of the guest's RAM (ESXi's default: 65)");
+MODULE_PARM_DESC(max_percent, "Cap the balloon at this percentage of the VM's memory (0: the hypervisor's cap, which it sends with every target; ESXi's default is 65%)");
 
 static unsigned int min_avail_mb;
 module_param(min_avail_mb, uint, 0644);
@@ -77,6 +77,10 @@ MODULE_PARM_DESC(max_per_poll, "Most pages inflated or deflated in one poll (655
 static bool use_shrinker = true;
 module_param_named(shrinker, use_shrinker, bool, 0444);
 MODULE_PARM_DESC(shrinker, "Give pages back when the guest reclaims memory and MemAvailable is below the floor");
+
+static unsigned int inflate_batch = 64;
+module_param(inflate_batch, uint, 0644);
+MODULE_PARM_DESC(inflate_batch, "Pages allocated before each LOCK (1 to the hypervisor's batch size; default 64): the guest zeroes every page it allocates, so these may fault in machine pages that only the LOCK gives back, and a guest short of memory must not need many");
 
 static bool use_reporting = true;
 module_param_named(report, use_reporting, bool, 0444);
@@ -374,7 +378,8 @@ static unsigned long balloon_inflate(unsigned long n)
 	while (done < n && !stop) {
 		long headroom = balloon_headroom();
 		unsigned long room = headroom > 0 ? headroom : 0;
-		unsigned long want = min_t(unsigned long, n - done, balloon.batch_max);
+		unsigned long want = min3(n - done, (unsigned long)balloon.batch_max,
+					  (unsigned long)clamp(READ_ONCE(inflate_batch), 1U, balloon.batch_max));
 
 		if (room < want)
 			break;
@@ -502,6 +507,14 @@ static void balloon_adjust(unsigned long target)
 			ktime_us_delta(ktime_get(), t0));
 }
 
+/* The hypervisor's cap, lowered by max_percent where the guest asked for less. */
+static void balloon_set_cap(unsigned long hv_cap)
+{
+	unsigned long own = max_percent ? balloon.vm_pages / 100 * min(max_percent, 100U) : ULONG_MAX;
+
+	WRITE_ONCE(balloon.cap, min(hv_cap, own));
+}
+
 static void balloon_work(struct work_struct *work)
 {
 	struct hc_regs r = {};
@@ -513,6 +526,7 @@ static void balloon_work(struct work_struct *work)
 	if (!rc) {
 		WRITE_ONCE(balloon.target, r.rbx);
 		WRITE_ONCE(balloon.hv_size, r.rcx);
+		balloon_set_cap(r.rdx);
 		balloon_adjust(r.rbx);
 	}
 	balloon_send_stats();
@@ -699,7 +713,7 @@ static int __init balloon_init(void)
 	rc = balloon_handshake();
 	if (rc)
 		goto out_batch;
-	balloon.cap = totalram_pages() / 100 * min(max_percent, 100U);
+	balloon.cap = 0; /* until the first GET_TARGET says the hypervisor's */
 	rc = balloon_sysfs_init();
 	if (rc)
 		goto out_batch;

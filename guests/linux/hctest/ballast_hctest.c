@@ -153,10 +153,15 @@ static bool test_handshake(void)
 
 static void test_calls(void)
 {
+	struct hc_out o;
+
 	check("unknown call HC_MAX+1", hc(BALLAST_HC_MAX + 1, 0, 0).rax, -BALLAST_ENOSYS);
 	check("unknown call 0xffff", hc(0xffff, 0, 0).rax, -BALLAST_ENOSYS);
 	check("unknown call 2^63", hc(1ULL << 63, 0, 0).rax, -BALLAST_ENOSYS);
-	check("GET_TARGET", hc(BALLAST_HC_GET_TARGET, 0, 0).rax, 0);
+	o = hc(BALLAST_HC_GET_TARGET, 0, 0);
+	check("GET_TARGET", o.rax, 0);
+	check("GET_TARGET cap within the VM", o.rdx > 0 && o.rdx <= t.vm_pages, 1);
+	check("GET_TARGET target within the cap", o.rbx <= o.rdx, 1);
 	check("STATS", hc(BALLAST_HC_STATS, 0, 0).rax, 0);
 }
 

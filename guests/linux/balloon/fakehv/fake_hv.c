@@ -162,6 +162,7 @@ static long fake_call(u64 nr, u64 *rbx, u64 *rcx, u64 *rdx, u64 rsi)
 	case BALLAST_HC_GET_TARGET:
 		*rbx = READ_ONCE(fake_target);
 		*rcx = fake_size;
+		*rdx = fake_vm_pages * 65 / 100; /* the cap, as ballast's default balloon_max */
 		return 0;
 	case BALLAST_HC_LOCK:
 	case BALLAST_HC_UNLOCK:
