@@ -11,6 +11,7 @@
  */
 #include <stdarg.h>
 #include <ballast/compiler.h>
+#include <ballast/digits.h>
 #include <ballast/errno.h>
 #include <ballast/format.h>
 #include <ballast/page.h>
@@ -26,11 +27,6 @@ _Static_assert(VMCONFIG_MAX_SHARES == POLICY_MAX_SHARES, "shares limit must matc
 static bool is_blank(char c)
 {
 	return c == ' ' || c == '\t';
-}
-
-static bool is_digit(char c)
-{
-	return c >= '0' && c <= '9';
 }
 
 static struct span trim(struct span s)
@@ -72,23 +68,6 @@ static void span_copy(struct span s, char *buf)
 }
 
 /* ---- value parsers ------------------------------------------------------------------------------------------ */
-
-/* Digits at the start of s into *v; returns how many, 0 if none.  *overflow when the number exceeds 64 bits. */
-static size_t parse_digits(const char *s, size_t n, uint64_t *v, bool *overflow)
-{
-	size_t i;
-
-	*v = 0;
-	*overflow = false;
-	for (i = 0; i < n && is_digit(s[i]); i++) {
-		unsigned d = (unsigned)(s[i] - '0');
-		if (*v > (UINT64_MAX - d) / 10)
-			*overflow = true;
-		else
-			*v = *v * 10 + d;
-	}
-	return i;
-}
 
 int vmconfig_parse_uint(const char *s, size_t n, uint64_t lo, uint64_t hi, uint64_t *v, char *why, size_t whylen)
 {

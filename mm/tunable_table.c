@@ -6,6 +6,7 @@
  * or above the high threshold) are mm_tunables_why()'s, checked on the whole struct after a change.
  */
 #include <ballast/compiler.h>
+#include <ballast/digits.h>
 #include <ballast/errno.h>
 #include <ballast/format.h>
 #include <ballast/string.h>
@@ -69,11 +70,6 @@ const struct tunable tunable_table[] = {
 const unsigned tunable_count = ARRAY_SIZE(tunable_table);
 _Static_assert(ARRAY_SIZE(tunable_table) <= TUNABLE_MAX, "one bit per entry in a uint64_t");
 
-static bool is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
 static bool eq(const char *s, size_t n, const char *lit)
 {
 	return strlen(lit) == n && !memcmp(s, lit, n);
@@ -119,23 +115,6 @@ static int find_lit(const char *name)
 
 /* ---- parsing ------------------------------------------------------------------------------------------------- */
 
-/* Digits at the start of s into *v; returns how many.  *overflow when the number exceeds 64 bits. */
-static size_t digits(const char *s, size_t n, uint64_t *v, bool *overflow)
-{
-	size_t i;
-
-	*v = 0;
-	*overflow = false;
-	for (i = 0; i < n && is_digit(s[i]); i++) {
-		unsigned d = (unsigned)(s[i] - '0');
-		if (*v > (UINT64_MAX - d) / 10)
-			*overflow = true;
-		else
-			*v = *v * 10 + d;
-	}
-	return i;
-}
-
 static uint64_t ten_to(unsigned n)
 {
 	uint64_t p = 1;
@@ -155,7 +134,7 @@ static int parse_fraction(const char *s, size_t n, uint64_t one, unsigned maxdec
 	unsigned limit = percent ? pctdec : maxdec;
 	uint64_t ip, frac = 0, den;
 
-	i = digits(s, m, &ip, &overflow);
+	i = parse_digits(s, m, &ip, &overflow);
 	if (i && i < m && s[i] == '.') {
 		for (i++; i < m && is_digit(s[i]) && ndec < limit; i++, ndec++)
 			frac = frac * 10 + (uint64_t)(s[i] - '0');
@@ -179,7 +158,7 @@ static int parse_ms(const char *s, size_t n, uint64_t *v, bool *big)
 		{ "", 1 }, { "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 },
 	};
 	bool overflow;
-	size_t i = digits(s, n, v, &overflow);
+	size_t i = parse_digits(s, n, v, &overflow);
 
 	if (!i)
 		return -EINVAL;
@@ -211,7 +190,7 @@ static int parse_u64(const char *s, size_t n, uint64_t *v, bool *big)
 		}
 		return 0;
 	}
-	return n && digits(s, n, v, big) == n ? 0 : -EINVAL;
+	return n && parse_digits(s, n, v, big) == n ? 0 : -EINVAL;
 }
 
 /* The value quoted in a message: at most QUOTE characters of it. */
@@ -233,7 +212,7 @@ int tunable_parse(const struct tunable *e, const char *s, size_t n, uint64_t *v,
 	quote(q, s, n);
 	switch (e->unit) {
 	case TU_COUNT:
-		err = n && digits(s, n, &x, &big) == n ? 0 : -EINVAL;
+		err = n && parse_digits(s, n, &x, &big) == n ? 0 : -EINVAL;
 		if (err)
 			fmt_snprintf(why, whylen, "'%s' is not a number (decimal digits)", q);
 		break;
