@@ -27,14 +27,20 @@ void mm_balloon_connect(struct mm *mm, struct mm_vm *vm)
 	mm_unlock(&mm->lock);
 }
 
-/* Renew vm's inflate credit if its balloon must grow: up to inflate_credit_pages, never beyond the inflate left. */
+/* How long an inflate window stays open after the driver's last GET_TARGET or LOCK (about two ticks). */
+#define INFLATE_WINDOW_MS 250
+
+/* Open (or keep open) vm's inflate window if its balloon must grow: credit up to inflate_credit_pages, never beyond
+ * the inflate left. */
 static void balloon_grant(struct mm *mm, struct mm_vm *vm)
 {
 	struct balloon *b = &vm->balloon;
 	uint64_t size = mm_balloon_size(vm);
 
-	if (b->connected && b->target > size)
-		b->credit = MAX(b->credit, MIN(b->target - size, (uint64_t)mm->tun.inflate_credit_pages));
+	if (!b->connected || b->target <= size)
+		return;
+	b->credit = MAX(b->credit, MIN(b->target - size, (uint64_t)mm->tun.inflate_credit_pages));
+	b->credit_until_ms = mm->now_ms + INFLATE_WINDOW_MS;
 }
 
 uint64_t mm_balloon_target(struct mm *mm, struct mm_vm *vm)
@@ -106,6 +112,7 @@ static bool drop_backing(struct mm *mm, struct mm_vm *vm, ppn_t ppn)
 static void balloon_repaid(struct mm *mm, struct mm_vm *vm, uint64_t n)
 {
 	vm->balloon.credit = MIN(vm->balloon.credit + n, (uint64_t)mm->tun.inflate_credit_pages);
+	vm->balloon.credit_until_ms = mm->now_ms + INFLATE_WINDOW_MS; /* the driver is inflating: its next batch comes */
 }
 
 /* One validated PPN into the balloon. */
@@ -346,7 +353,7 @@ void balloon_check(struct mm *mm, struct mm_vm *vm)
 	/* A VM that waits cannot poll: one grant a second gets its fault through and its driver running (balloon.h). */
 	if (waiting_for_memory(mm, vm) && mm->now_ms - b->last_grant_ms >= 1000) {
 		if (b->connected && b->target > mm_balloon_size(vm))
-			b->credit = MAX(b->credit, MIN(BALLOON_WAIT_GRANT, (uint64_t)mm->tun.inflate_credit_pages));
+			b->wait_credit = BALLOON_WAIT_GRANT;
 		b->last_grant_ms = mm->now_ms;
 	}
 	if (b->distrusted)

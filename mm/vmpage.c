@@ -64,8 +64,13 @@ uint32_t vm_alloc_for_guest(struct mm *mm, struct mm_vm *vm, ppn_t ppn, int *err
 
 	if (!vm->blocked && free > reserve)
 		return vm_alloc_private(mm, vm, ppn);
-	if (free && vm->balloon.credit) { /* most likely the balloon driver's own allocation, which repays it */
-		vm->balloon.credit--;
+	struct balloon *b = &vm->balloon;
+	bool window = b->credit && mm->now_ms < b->credit_until_ms; /* the driver is inflating (balloon.h) */
+	if (free && (window || (b->wait_credit && free > reserve / 2))) {
+		if (window)
+			b->credit--;
+		else
+			b->wait_credit--;
 		vm->stat.reserve_faults++;
 		return vm_alloc_private(mm, vm, ppn);
 	}
