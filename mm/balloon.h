@@ -15,9 +15,11 @@
  * allocates (one vCPU: the guest's workload is not running then), so it is the driver's own allocations that use
  * it; every LOCK keeps it open and repays the machine pages it released, so an inflate goes on as long as it gives
  * back what it faults in (one page for each page it zeroes).  A guest whose only vCPU waits in a fault cannot reach
- * its driver: while it waits it gets a small grant (16 pages) a second from the upper half of the reserve, so that
- * the fault completes and the guest returns to where it can be preempted; the lower half stays for inflates, so the
- * workloads of waiting guests cannot drain the pool to nothing.
+ * its driver: while it waits it gets a small grant (16 pages) a second from the upper three quarters of the reserve,
+ * so that the fault completes and the guest returns to where it can be preempted; the last quarter stays for
+ * inflates, so the workloads of waiting guests cannot drain the pool to nothing.  (A guest kernel with full
+ * preemption, Linux's preempt=full, runs its driver even while its workload waits in a fault: the timer interrupt
+ * that ballast still delivers there preempts it.)
  *
  * Distrust: a balloon is only as good as the guest driver behind it.  It is distrusted (and the VM is reclaimed by
  * swapping instead) when it never connected while a target was set, when it lags its target without progress for

@@ -29,7 +29,7 @@ void mm_tunables_default(struct mm_tunables *t)
 		.balloon_max_pm = 650,
 		.balloon_grace_ms = 30000,
 		.balloon_touch_limit = 64,
-		.inflate_reserve_pages = 1024, /* 4 MiB: two balloon batches for each of two VMs at once */
+		.inflate_reserve_pages = 2048, /* 8 MiB: a few 64-page inflate batches per VM, and waiting VMs' grants */
 		.inflate_credit_pages = 128,   /* two of the driver's inflate batches (64 pages) in flight */
 		.swap_out_pps = 2560,
 		.overhead_dev_pages = 8,

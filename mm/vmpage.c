@@ -66,7 +66,7 @@ uint32_t vm_alloc_for_guest(struct mm *mm, struct mm_vm *vm, ppn_t ppn, int *err
 		return vm_alloc_private(mm, vm, ppn);
 	struct balloon *b = &vm->balloon;
 	bool window = b->credit && mm->now_ms < b->credit_until_ms; /* the driver is inflating (balloon.h) */
-	if (free && (window || (b->wait_credit && free > reserve / 2))) {
+	if (free && (window || (b->wait_credit && free > reserve / 4))) {
 		if (window)
 			b->credit--;
 		else

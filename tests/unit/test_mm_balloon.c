@@ -302,23 +302,23 @@ static void inflate_reserve_and_credit(void **state)
 	assert_int_equal(fm_write_pattern(fm, bvm, PPN(10), 7), -ENOMEM);
 	assert_int_equal(bvm->balloon.credit, 4);
 	/* a waits in a fault and cannot reach its driver: once a second it may take a few pages from the reserve's
-	 * upper half, so the fault gets through; the lower half stays for inflates. */
+	 * upper three quarters, so the fault gets through; the last quarter stays for inflates. */
 	mm_balloon_connect(&fm->mm, a);
 	a->balloon.target = 100;
 	fm->mm.now_ms = 1500;
 	assert_int_equal(fm_write_pattern(fm, a, PPN(p), 1), -ENOMEM);
 	balloon_check(&fm->mm, a);
 	assert_int_equal(a->balloon.wait_credit, 16);
-	for (unsigned i = 0; i < 4; i++)
+	for (unsigned i = 0; i < 6; i++)
 		assert_int_equal(fm_write_pattern(fm, a, PPN(p + i), 1), 0);
-	assert_int_equal(fm_write_pattern(fm, a, PPN(p + 4), 1), -ENOMEM);
-	assert_int_equal(mm_free_pages(&fm->mm), 4);
-	/* b, asked again, inflates from the lower half that a could not touch. */
+	assert_int_equal(fm_write_pattern(fm, a, PPN(p + 6), 1), -ENOMEM);
+	assert_int_equal(mm_free_pages(&fm->mm), 2);
+	/* b, asked again, inflates from the quarter that a could not touch. */
 	assert_int_equal(mm_balloon_target(&fm->mm, bvm), 50);
 	assert_int_equal(fm_write_pattern(fm, bvm, PPN(10), 7), 0);
 	fm->mm.now_ms = 2400;
 	a->balloon.wait_credit = 0;
-	assert_int_equal(fm_write_pattern(fm, a, PPN(p + 4), 1), -ENOMEM); /* still waiting */
+	assert_int_equal(fm_write_pattern(fm, a, PPN(p + 6), 1), -ENOMEM); /* still waiting */
 	balloon_check(&fm->mm, a);
 	assert_int_equal(a->balloon.wait_credit, 0); /* not before a second has passed */
 	fm->mm.now_ms = 2500;
