@@ -218,12 +218,13 @@ int64_t mm_balloon_report_runs(struct mm *mm, struct mm_vm *vm, struct mm_ppn_ru
 	return released;
 }
 
-void mm_guest_stats(struct mm *mm, struct mm_vm *vm, uint64_t free_pages, uint64_t avail_pages)
+void mm_guest_stats(struct mm *mm, struct mm_vm *vm, uint64_t free_pages, uint64_t avail_pages, uint64_t swapins)
 {
 	mm_lock(&mm->lock);
 	vm->guest.known = true;
 	vm->guest.free_pages = free_pages;
 	vm->guest.avail_pages = avail_pages;
+	vm->guest.swapins = swapins;
 	mm_unlock(&mm->lock);
 }
 

@@ -62,6 +62,7 @@ struct mm_vm {
 	struct {		 /* the guest's own view, from its balloon driver's STATS call (pages) */
 		bool known;
 		uint64_t free_pages, avail_pages;
+		uint64_t swapins; /* pages read back from the guest's own swap since it booted */
 	} guest;
 	struct pmap pmap;
 	struct balloon balloon;
@@ -164,7 +165,7 @@ struct mm_ppn_run {
 };
 int64_t mm_balloon_report_runs(struct mm *mm, struct mm_vm *vm, struct mm_ppn_run *runs, unsigned n);
 /* The guest's own view of its memory (balloon STATS), shown in memstat beside what the hypervisor sees. */
-void mm_guest_stats(struct mm *mm, struct mm_vm *vm, uint64_t free_pages, uint64_t avail_pages);
+void mm_guest_stats(struct mm *mm, struct mm_vm *vm, uint64_t free_pages, uint64_t avail_pages, uint64_t swapins);
 
 /* ---- periodic work ------------------------------------------------------------------------------------------- */
 /* Everything below, in order, paced by the clock.  now_ms must not go backwards. */

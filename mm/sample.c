@@ -51,6 +51,7 @@ void sample_start(struct mm *mm, struct mm_vm *vm)
 	s->n = s->touched = s->released = 0;
 	s->period_start_ms = mm->now_ms;
 	s->refused_at_start = vm->stat.refused_faults;
+	s->swapins_at_start = vm->guest.swapins;
 	if (backed == 0)
 		return;
 	/* n random backed pages (f is a fraction of allocated pages).  Rejection sampling over the guest, with a bound
@@ -93,7 +94,9 @@ void sample_end(struct mm *mm, struct mm_vm *vm)
 		}
 	}
 	uint32_t n = s->n - s->released;
-	bool starved = vm->stat.refused_faults != s->refused_at_start;
+	/* Starved: it waited for machine memory, or its guest paged in more than 1/64 of what the VM holds. */
+	bool starved = vm->stat.refused_faults != s->refused_at_start ||
+		       vm->guest.swapins - s->swapins_at_start > mm_vm_alloc(vm) / 64;
 	if (n && !(starved && s->measured && ((uint64_t)s->touched << 16) / n < sampler_active_q16(s, &mm->tun)))
 		sampler_fold(s, &mm->tun, s->touched, n);
 	s->n = s->touched = s->released = 0;

@@ -11,7 +11,8 @@
  * Two refinements for a VM under memory pressure: a sample whose page goes away during the period (its guest gave
  * it to the balloon or to swap) tells nothing and is left out of n, and a period in which the VM had to wait for
  * machine memory may raise the estimate but not lower it - a starved VM cannot touch its memory, and taking that as
- * idleness would starve it further.
+ * idleness would starve it further.  The same holds for a guest paging its own working set in from its swap (its
+ * balloon driver reports swap-ins): it thrashes because it has too little, not because it needs little.
  * Until the first period completes a VM is presumed fully active, so a new VM is not taxed before it is measured.
  */
 #ifndef MM_SAMPLE_H
@@ -29,6 +30,7 @@ struct sampler {
 	uint32_t touched;  /* of them, touched so far */
 	uint32_t released; /* of them, no longer backed (ballooned, reported, swapped, shared away): no information */
 	uint64_t refused_at_start; /* the VM's refused faults when the period began */
+	uint64_t swapins_at_start; /* its guest's swap-ins when the period began */
 	uint32_t slow_q16; /* slow EWMA of f */
 	uint32_t fast_q16; /* fast EWMA of f */
 	uint32_t last_q16; /* f of the last complete period */

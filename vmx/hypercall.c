@@ -114,7 +114,7 @@ static int64_t hc_stats(struct vm *vm, struct guest_regs *g)
 	vm->guest_stats.balloon_pages = g->rdx;
 	vm->guest_stats.alloc_failures = g->rsi;
 	vm->guest_stats.reports++;
-	mm_guest_stats(&hv_mm, vm->mm, g->rbx, g->rcx);
+	mm_guest_stats(&hv_mm, vm->mm, g->rbx, g->rcx, g->rdi);
 	return 0;
 }
 

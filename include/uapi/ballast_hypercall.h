@@ -8,7 +8,7 @@
  *
  * Calling convention: VMCALL from guest ring 0 with
  *   RAX  IN   call number (BALLAST_HC_*)
- *   RBX, RCX, RDX, RSI  IN  arguments (call-specific, below)
+ *   RBX, RCX, RDX, RSI, RDI  IN  arguments (call-specific, below)
  *   RAX  OUT  status: 0 or a negative error (-BALLAST_E*)
  *   RBX, RCX, RDX  OUT  call-specific results; registers a call does not name are left unchanged
  * A VMCALL from ring 3 fails with -BALLAST_EPERM; an unknown call number with -BALLAST_ENOSYS.  Every balloon call
@@ -84,6 +84,8 @@
  *   IN  RCX  available pages (MemAvailable)
  *   IN  RDX  balloon size as the guest counts it
  *   IN  RSI  allocation failures the driver met since it loaded
+ *   IN  RDI  pages the guest has read back from its own swap since it booted (Linux: the pswpin event): a guest
+ *            paging its working set in and out touches less of its memory, which must not pass for idleness
  *   RAX: 0.
  */
 #define BALLAST_HC_STATS 4

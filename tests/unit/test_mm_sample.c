@@ -98,6 +98,10 @@ static void pressure_does_not_fake_idleness(void **state)
 	vm->stat.refused_faults++;
 	mm_sample_period(&fm->mm);
 	assert_true(mm_vm_active_q16(&fm->mm, vm) > Q16 * 9 / 10);
+	/* ...nor does one in which its guest paged its working set back in from its own swap... */
+	mm_guest_stats(&fm->mm, vm, 0, 0, vm->guest.swapins + 100);
+	mm_sample_period(&fm->mm);
+	assert_true(mm_vm_active_q16(&fm->mm, vm) > Q16 * 9 / 10);
 	/* ...but periods of the same idleness without waiting do (slowly: the slow average holds it up). */
 	for (int period = 0; period < 3; period++)
 		mm_sample_period(&fm->mm);

@@ -50,6 +50,7 @@
 #include <linux/page_reporting.h>
 #include <linux/scatterlist.h>
 #include <linux/swap.h>
+#include <linux/vmstat.h>
 
 #include "ballast_guest.h"
 
@@ -147,9 +148,9 @@ static struct balloon {
 	atomic_long_t report_released;		/* of them, pages the hypervisor actually released */
 } balloon;
 
-/* The register file of one call: RBX, RCX, RDX in and out, RSI in. */
+/* The register file of one call: RBX, RCX, RDX in and out, RSI and RDI in. */
 struct hc_regs {
-	u64 rbx, rcx, rdx, rsi;
+	u64 rbx, rcx, rdx, rsi, rdi;
 };
 
 /*
@@ -163,7 +164,7 @@ static long balloon_hypercall(unsigned int nr, struct hc_regs *r)
 
 	if (WARN_ON_ONCE(nr >= BALLOON_NR_CALLS))
 		return -ENOSYS;
-	rc = ballast_vmcall(nr, &r->rbx, &r->rcx, &r->rdx, r->rsi);
+	rc = ballast_vmcall(nr, &r->rbx, &r->rcx, &r->rdx, r->rsi, r->rdi);
 	atomic_long_inc(&balloon.calls[nr]);
 	if (rc) {
 		atomic_long_inc(&balloon.failures[nr]);
@@ -389,6 +390,15 @@ static unsigned long balloon_inflate(unsigned long n)
 	return done;
 }
 
+/* Pages the guest has read back from swap since boot (the vm event PSWPIN): how hard it is paging. */
+static unsigned long balloon_swapins(void)
+{
+	static unsigned long events[NR_VM_EVENT_ITEMS];	/* too big for the stack; the worker alone calls this */
+
+	all_vm_events(events);
+	return events[PSWPIN];
+}
+
 /* Tells the hypervisor what the guest sees; all in pages. */
 static void balloon_send_stats(void)
 {
@@ -401,6 +411,7 @@ static void balloon_send_stats(void)
 		.rcx = si_mem_available(),
 		.rdx = READ_ONCE(balloon.size),
 		.rsi = atomic_long_read(&balloon.alloc_failures),
+		.rdi = balloon_swapins(),
 	};
 	balloon_hypercall(BALLAST_HC_STATS, &r);
 }

@@ -38,21 +38,21 @@ static inline void ballast_check_errnos(void)
  * Test build only (make guest-balloon-fakehv-test): the hypervisor is simulated inside the guest by fakehv/fake_hv.c,
  * linked in instead of the two functions below, so the balloon's own logic can run under QEMU.
  */
-long ballast_vmcall(u64 nr, u64 *rbx, u64 *rcx, u64 *rdx, u64 rsi);
+long ballast_vmcall(u64 nr, u64 *rbx, u64 *rcx, u64 *rdx, u64 rsi, u64 rdi);
 int ballast_detect(void);
 #else
 /*
  * The raw VMCALL.  RAX carries the call number in and the status out; RBX, RCX, RDX carry arguments in and results
- * out; RSI is input only.  "memory": the hypervisor reads and writes the batch page behind the compiler's back.
+ * out; RSI and RDI are input only.  "memory": the hypervisor reads and writes the batch page behind the compiler's back.
  * A VMCALL outside VMX non-root mode is #UD, so call this only after ballast_detect() said yes.
  */
-static inline long ballast_vmcall(u64 nr, u64 *rbx, u64 *rcx, u64 *rdx, u64 rsi)
+static inline long ballast_vmcall(u64 nr, u64 *rbx, u64 *rcx, u64 *rdx, u64 rsi, u64 rdi)
 {
 	u64 rax = nr;
 
 	asm volatile("vmcall"
 		     : "+a"(rax), "+b"(*rbx), "+c"(*rcx), "+d"(*rdx)
-		     : "S"(rsi)
+		     : "S"(rsi), "D"(rdi)
 		     : "memory");
 	return (long)rax;
 }

@@ -51,7 +51,7 @@ static struct hc_out hc(u64 nr, u64 rbx, u64 rcx)
 {
 	struct hc_out o = { .rbx = rbx, .rcx = rcx };
 
-	o.rax = ballast_vmcall(nr, &o.rbx, &o.rcx, &o.rdx, 0);
+	o.rax = ballast_vmcall(nr, &o.rbx, &o.rcx, &o.rdx, 0, 0);
 	return o;
 }
 

@@ -176,7 +176,7 @@ static long fake_call(u64 nr, u64 *rbx, u64 *rcx, u64 *rdx, u64 rsi)
 	}
 }
 
-long ballast_vmcall(u64 nr, u64 *rbx, u64 *rcx, u64 *rdx, u64 rsi)
+long ballast_vmcall(u64 nr, u64 *rbx, u64 *rcx, u64 *rdx, u64 rsi, u64 rdi)
 {
 	long rc;
 
