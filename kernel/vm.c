@@ -223,10 +223,11 @@ void vm_print_exit_stats(struct vm *vm)
 {
 	uint64_t ns = tsc_to_ns(vm->stats.stop_tsc - vm->stats.start_tsc);
 
-	printk("vm %s: ran %llu ms, %llu VM exits, %llu pages touched (%llu MiB), %llu interrupts injected\n", vm->name,
+	printk("vm %s: ran %llu ms, %llu VM exits, %llu pages touched (%llu MiB), %llu zeroed pages left unbacked, "
+	       "%llu interrupts injected\n", vm->name,
 	       (unsigned long long)(ns / 1000000), (unsigned long long)vm->stats.exits_total,
 	       (unsigned long long)vm->stats.pages_backed, (unsigned long long)(vm->stats.pages_backed >> 8),
-	       (unsigned long long)vm->stats.injected_irqs);
+	       (unsigned long long)vm->stats.zero_stores_elided, (unsigned long long)vm->stats.injected_irqs);
 	printk("vm %s: timer: %llu PIT ticks raised, at most %llu waiting at once, %llu dropped\n", vm->name,
 	       (unsigned long long)vm->pit.irqs, (unsigned long long)vm->pit.backlog_peak,
 	       (unsigned long long)vm->pit.ticks_dropped);

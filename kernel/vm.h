@@ -56,6 +56,7 @@ struct vm_stats {
 	uint64_t exits[NR_EXIT_REASONS];
 	uint64_t exits_total;
 	uint64_t pages_backed;	  /* EPT violations the memory manager resolved */
+	uint64_t zero_stores_elided; /* pages a guest zeroed that stayed unbacked (vmx/zero_store.c) */
 	uint64_t mem_waits;	  /* EPT violations that had to wait for reclamation */
 	uint64_t hypercalls, hypercall_errors;
 	uint64_t unclaimed_pio;

@@ -126,3 +126,13 @@ out:
 	mm_unlock(&mm->lock);
 	return rc;
 }
+
+bool mm_reads_zero(struct mm *mm, struct mm_vm *vm, ppn_t ppn)
+{
+	bool zero;
+
+	mm_lock(&mm->lock);
+	zero = pmap_in_range(&vm->pmap, ppn) && pte_state(pmap_get(&vm->pmap, ppn)) == PS_UNBACKED;
+	mm_unlock(&mm->lock);
+	return zero;
+}

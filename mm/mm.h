@@ -130,6 +130,9 @@ int mm_reserve_ppn(struct mm *mm, struct mm_vm *vm, ppn_t ppn);
  * -ENOMEM: no machine page now (reclaim, then retry); -EBUSY: the VM is blocked in the low state; -EIO: swap-in
  * failed. */
 int mm_fault(struct mm *mm, struct mm_vm *vm, ppn_t ppn, bool write);
+/* Does ppn read as zeros without a machine page of its own (never backed, or its backing given back)?  A store of
+ * zeros there need not back it. */
+bool mm_reads_zero(struct mm *mm, struct mm_vm *vm, ppn_t ppn);
 /* The machine page behind ppn for the hypervisor's own access (loader, hypercall arguments), backing it, swapping
  * it in or breaking copy-on-write (write) first, exactly as a guest access would.  Errors as mm_fault(). */
 int mm_guest_mpn(struct mm *mm, struct mm_vm *vm, ppn_t ppn, bool write, mpn_t *out);

@@ -33,6 +33,9 @@ enum exit_action handle_rdmsr(struct vm *vm, const struct exit_info *e);
 enum exit_action handle_wrmsr(struct vm *vm, const struct exit_info *e);
 /* vmx/hypercall.c */
 enum exit_action handle_vmcall(struct vm *vm, const struct exit_info *e);
+/* vmx/zero_store.c: an EPT write violation that is a REP STOS of zeros onto a page reading as zeros, completed
+ * without backing the page.  True if it was one (the guest resumes past it). */
+bool vmx_elide_zero_store(struct vm *vm, const struct exit_info *e);
 
 /* ballast's CPUID signature at leaf 0x40000000 (EBX, ECX, EDX), shared with the guest module's detection */
 #define BALLAST_CPUID_SIGNATURE "BallastHVBHV"

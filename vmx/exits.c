@@ -227,6 +227,9 @@ static enum exit_action handle_io(struct vm *vm, const struct exit_info *e)
 static enum exit_action handle_ept_violation(struct vm *vm, const struct exit_info *e)
 {
 	ppn_t ppn = gpa_to_ppn(e->guest_phys);
+
+	if (vmx_elide_zero_store(vm, e)) /* zeros onto a page that reads as zeros: no machine page needed */
+		return EXIT_RESUME;
 	int err = vm_fault(vm, ppn, e->qualification & EPT_QUAL_WRITE);
 
 	if (err == 0)
