@@ -10,7 +10,7 @@ scripts/boot-test.sh --emulator bochs --megs 640 --iso build/idle-tax.iso --log 
   --expect 'monitor: tune tax = 0 \(default 0.75\)' --expect 'monitor: tune sample_period = 5s ' \
   --expect 'monitor: set tune tax 2: .*out of range' --expect 'monitor: set tune no_such_knob 1: ' \
   --expect 'monitor: set tune share_frames 0.9: .*sized' \
-  --expect '\[vm1\] memtouch: held 300 MiB' --expect '\[vm2\] memload: done ws=340 .* errors=0' \
+  --expect '\[vm1\] memtouch: freed 300 MiB' --expect '\[vm2\] memload: done ws=340 .* errors=0' \
   --expect '\[vm1\] BALLAST-GUEST-DONE rc=0' --expect '\[vm2\] BALLAST-GUEST-DONE rc=0' \
   --expect-count 'mm: audit passed after vm[12] stopped' 2 \
   --reject 'EXCEPTION|PANIC|unhandled VM exit|audit FAILED|BALLAST-GUEST-DONE rc=[1-9]' \
