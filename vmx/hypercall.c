@@ -77,8 +77,8 @@ static int64_t hc_batch(struct vm *vm, struct guest_regs *g, uint64_t nr)
 	for (unsigned i = 0; i < n; i++) {
 		struct ballast_batch_entry *b = &batch[i];
 		bool report = nr == BALLAST_HC_REPORT;
-		if (!report && b->npages)
-			b->status = -EINVAL;
+		if (report ? b->npages == 0 || b->npages > BALLAST_REPORT_RUN_MAX : b->npages != 0)
+			b->status = -EINVAL; /* before the batch-page check: a bad length is the entry's first error */
 		else if (b->ppn <= batch_ppn.v && batch_ppn.v < b->ppn + (report ? b->npages : 1))
 			b->status = -EPERM; /* the batch page carries this very call */
 		else if (report)
