@@ -17,6 +17,7 @@
 #include "vmx/vmx_insn.h"
 
 _Static_assert(sizeof(struct ballast_batch_entry) * BALLAST_BATCH_MAX == PAGE_SIZE, "a batch fills one page");
+_Static_assert(BALLAST_REPORT_RUN_MAX == MM_REPORT_RUN_MAX, "the ABI's run limit is the memory manager's");
 /* The ABI's error numbers are ballast's own errno values, so mm core errors pass through unchanged. */
 _Static_assert(BALLAST_EFAULT == EFAULT && BALLAST_EEXIST == EEXIST && BALLAST_ENOENT == ENOENT &&
 		       BALLAST_EPERM == EPERM && BALLAST_ENOSPC == ENOSPC && BALLAST_E2BIG == E2BIG &&
