@@ -21,7 +21,7 @@ import re
 import sys
 
 VM = re.compile(r"\[ballast\] memstat t=(\d+) vm=(\S+) max=(\d+) min=\d+ shares=\d+ alloc=(\d+) active=\d+ "
-                r"shared=\d+ balloon=(\d+) swapped=\d+ target=(\d+) state=\w+$")
+                r"shared=\d+ balloon=(\d+) swapped=\d+ target=(\d+) state=\w+ ")
 MACHINE = re.compile(r"\[ballast\] memstat t=(\d+) machine total=\d+ free=(\d+) ")
 DRIVER = re.compile(r"ballast-balloon: target=(\d+) size=(\d+) inflated=(\d+) deflated=(\d+) avail=(-?\d+) us=(\d+)")
 PRESSURE = re.compile(r"ballast-balloon: (pressure|oom): gave back (\d+) pages")
