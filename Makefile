@@ -60,10 +60,12 @@ $(BUILD)/ballast.iso: $(BUILD)/ballast.elf scripts/mkiso.sh $(ISO_EXTRA)
 	scripts/mkiso.sh $@ $(BUILD)/ballast.elf $(ISO_EXTRA)
 
 # Tiny test guests (tests/guests/*.asm): 64-bit ELF images ballast loads like a vmlinux.
-$(BUILD)/tests/guests/%.elf: tests/guests/%.asm tests/guests/guest.ld
+# The hypercall ABI's version comes from its C header, so the edge guest cannot speak a stale one.
+ABI_VERSION := $(shell awk '$$2 == "BALLAST_ABI_VERSION" { print $$3 }' include/uapi/ballast_hypercall.h)
+$(BUILD)/tests/guests/%.elf: tests/guests/%.asm tests/guests/guest.ld include/uapi/ballast_hypercall.h
 	@mkdir -p $(@D)
 	@echo "  GUEST   $@"
-	@$(NASM) -f elf64 $< -o $(@:.elf=.o)
+	@$(NASM) -f elf64 -dABI_VERSION=$(ABI_VERSION) $< -o $(@:.elf=.o)
 	@$(LD) -nostdlib -z noexecstack --no-warn-rwx-segments -T tests/guests/guest.ld $(@:.elf=.o) -o $@
 
 # One ISO per edge case: the guest's command line picks the case.

@@ -75,7 +75,7 @@ case_basic:
 	lea rsi, [msg_nl]
 	call puts
 	xor eax, eax                    ; BALLAST_HC_VERSION
-	mov ebx, 2                      ; IN: the ABI version this guest speaks (BALLAST_ABI_VERSION)
+	mov ebx, ABI_VERSION            ; IN: the ABI version this guest speaks (BALLAST_ABI_VERSION)
 	vmcall
 	test rax, rax
 	jnz .vmcall_bad
@@ -129,7 +129,9 @@ case_badio:
 %define HC_GET_TARGET 1
 %define HC_LOCK 2
 %define HC_UNLOCK 3
-%define ABI_VERSION 2
+%ifndef ABI_VERSION
+%error "ABI_VERSION must come from include/uapi/ballast_hypercall.h (the Makefile passes it)"
+%endif
 %define BATCH 0x300000                  ; the batch page (guest-physical = virtual: identity map)
 %define PPN_A 0x310                     ; pages this guest gives up and takes back
 %define PPN_B 0x311
