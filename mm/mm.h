@@ -109,8 +109,8 @@ struct mm {
 int mm_init(struct mm *mm, const struct mm_tunables *t, const struct mm_ops *ops, void *ctx, const struct mpn_range *r,
 	    unsigned nranges, uint64_t swap_slots);
 void mm_destroy(struct mm *mm); /* all VMs must be destroyed first */
-/* Change tunables live (monitor, simulator); -EINVAL if invalid.  The page-count-sized parts (sharing frames,
- * sample set size) keep their boot-time size. */
+/* Change tunables live (monitor, simulator); -EINVAL if invalid, -ERANGE for a change to what was sized when it
+ * was allocated (share_frames_pm; sample_pages above the smallest running VM's sample set). */
 int mm_set_tunables(struct mm *mm, const struct mm_tunables *t);
 /* 0 and *out, or -EINVAL (shares 0 or too large, min > max, max 0, bad name), -ENOSPC (admission refused; the reason
  * is logged), -EBUSY (no VM id left), -ENOMEM (metadata). */
