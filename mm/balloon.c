@@ -225,6 +225,7 @@ void mm_guest_stats(struct mm *mm, struct mm_vm *vm, uint64_t free_pages, uint64
 	vm->guest.free_pages = free_pages;
 	vm->guest.avail_pages = avail_pages;
 	vm->guest.swapins = swapins;
+	vm->guest.last_ms = mm->now_ms;
 	mm_unlock(&mm->lock);
 }
 
@@ -361,7 +362,11 @@ void balloon_check(struct mm *mm, struct mm_vm *vm)
 		return;
 	/* A guest whose faults wait for memory (blocked in low, or the pool at its reserve) cannot run its driver:
 	 * that is no lag of the balloon's. */
-	bool waiting = vm->blocked || waiting_for_memory(mm, vm);
+	/* Nor is a driver that keeps reporting from a guest with almost nothing left to give (available memory under
+	 * 1/16 of the VM): it follows as far as its guest can, and swapping (where there is swap) does the rest. */
+	bool exhausted = vm->guest.known && mm->now_ms - vm->guest.last_ms < 2000 &&
+			 vm->guest.avail_pages < vm->ram_pages / 16;
+	bool waiting = vm->blocked || waiting_for_memory(mm, vm) || exhausted;
 	if (size >= b->target || waiting || (b->connected && size > b->last_size)) {
 		b->last_progress_ms = mm->now_ms;
 	} else if (mm->now_ms - b->last_progress_ms > mm->tun.balloon_grace_ms) {

@@ -63,6 +63,7 @@ struct mm_vm {
 		bool known;
 		uint64_t free_pages, avail_pages;
 		uint64_t swapins; /* pages read back from the guest's own swap since it booted */
+		uint64_t last_ms; /* when it last reported */
 	} guest;
 	struct pmap pmap;
 	struct balloon balloon;
