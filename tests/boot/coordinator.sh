@@ -9,7 +9,7 @@
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 log=${COORDINATOR_LOG:-build/logs/coordinator.log}
-args=(--emulator bochs --megs 1024 --iso build/coordinator.iso --log "$log" --timeout 1800)
+args=(--emulator bochs --megs 1024 --iso build/coordinator.iso --log "$log" --timeout 2400)
 for vm in vm1 vm2 vm3 vm4; do
   args+=(--expect "\\[$vm\\] balloon: loaded " --expect "\\[$vm\\] zram: swap "
          --expect "\\[$vm\\] BALLAST-GUEST-DONE rc=0" --expect "vm $vm: stopped: halted with interrupts disabled")

@@ -5,7 +5,7 @@
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 log=${IDLE_TAX_LOG:-build/logs/idle-tax.log}
-scripts/boot-test.sh --emulator bochs --megs 640 --iso build/idle-tax.iso --log "$log" --timeout 1500 \
+scripts/boot-test.sh --emulator bochs --megs 640 --iso build/idle-tax.iso --log "$log" --timeout 2400 \
   --expect 'monitor: set tune tax 0: done' --expect 'monitor: set tune tax 0.75: done' \
   --expect 'monitor: tune tax = 0 \(default 0.75\)' --expect 'monitor: tune sample_period = 5s ' \
   --expect 'monitor: set tune tax 2: .*out of range' --expect 'monitor: set tune no_such_knob 1: ' \
