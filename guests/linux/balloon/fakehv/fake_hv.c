@@ -107,16 +107,24 @@ static int fake_run(u64 ppn, u64 npages, u64 batch_ppn, u64 *released)
 	return 0;
 }
 
+/* The call-level checks every batch call makes first (the ABI's LOCK/UNLOCK/REPORT text): the batch page, or NULL
+ * with *err set. */
+static struct ballast_batch_entry *fake_batch_page(u64 gpa, u64 n, long *err)
+{
+	*err = (gpa & ~PAGE_MASK) || gpa >= (u64)fake_vm_pages << PAGE_SHIFT ? -BALLAST_EINVAL
+	       : n == 0 || n > BALLAST_BATCH_MAX				  ? -BALLAST_E2BIG
+										  : 0;
+	return *err ? NULL : phys_to_virt(gpa);
+}
+
 static long fake_report(u64 gpa, u64 n, u64 *released)
 {
 	struct ballast_batch_entry *e;
 	u64 i, ok = 0;
+	long err;
 
-	if ((gpa & ~PAGE_MASK) || gpa >= (u64)fake_vm_pages << PAGE_SHIFT)
-		return -BALLAST_EINVAL;
-	if (n == 0 || n > BALLAST_BATCH_MAX)
-		return -BALLAST_E2BIG;
-	e = phys_to_virt(gpa);
+	if (!(e = fake_batch_page(gpa, n, &err)))
+		return err;
 	*released = 0;
 	for (i = 0; i < n; i++) {
 		e[i].status = fake_run(e[i].ppn, e[i].npages, gpa >> PAGE_SHIFT, released);
@@ -130,12 +138,10 @@ static long fake_batch(u64 gpa, u64 n, u64 *done, bool lock)
 {
 	struct ballast_batch_entry *e;
 	u64 i, ok = 0;
+	long err;
 
-	if ((gpa & ~PAGE_MASK) || gpa >= (u64)fake_vm_pages << PAGE_SHIFT)
-		return -BALLAST_EINVAL;
-	if (n == 0 || n > BALLAST_BATCH_MAX)
-		return -BALLAST_E2BIG;
-	e = phys_to_virt(gpa);
+	if (!(e = fake_batch_page(gpa, n, &err)))
+		return err;
 	for (i = 0; i < n; i++) {
 		e[i].status = e[i].npages ? -BALLAST_EINVAL : fake_entry(e[i].ppn, gpa >> PAGE_SHIFT, lock);
 		ok += e[i].status == 0;
