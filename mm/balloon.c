@@ -30,17 +30,16 @@ void mm_balloon_connect(struct mm *mm, struct mm_vm *vm)
 /* How long an inflate window stays open after the driver's last GET_TARGET or LOCK (about two ticks). */
 #define INFLATE_WINDOW_MS 250
 
-/* Open (or keep open) vm's inflate window if its balloon must grow: credit up to inflate_credit_pages, never beyond
- * the inflate left. */
+/* Open (or keep open) vm's inflate window if its balloon must grow.  The window lets the VM borrow from the reserve
+ * what it has not borrowed yet; a poll never forgives a debt: only the machine pages a LOCK or a free report gives
+ * back repay it (a driver that polls ten times a second could otherwise drain the reserve for its workload). */
 static void balloon_grant(struct mm *mm, struct mm_vm *vm)
 {
 	struct balloon *b = &vm->balloon;
-	uint64_t size = mm_balloon_size(vm);
 
-	if (!b->connected || b->target <= size)
+	if (!b->connected || b->target <= mm_balloon_size(vm))
 		return;
-	b->credit = MAX(b->credit, MIN(b->target - size, (uint64_t)mm->tun.inflate_credit_pages));
-	b->credit_until_ms = mm->now_ms + INFLATE_WINDOW_MS;
+	b->window_until_ms = mm->now_ms + INFLATE_WINDOW_MS;
 }
 
 uint64_t mm_balloon_target(struct mm *mm, struct mm_vm *vm)
@@ -107,12 +106,12 @@ static bool drop_backing(struct mm *mm, struct mm_vm *vm, ppn_t ppn)
 	}
 }
 
-/* The balloon gave n machine pages back (LOCK or a free report): the reserve it may have borrowed from while
- * inflating is repaid, so it may borrow that many again (up to inflate_credit_pages). */
+/* The balloon gave n machine pages back (LOCK or a free report): what it borrowed from the reserve while inflating
+ * is repaid by as much, so it may borrow that again. */
 static void balloon_repaid(struct mm *mm, struct mm_vm *vm, uint64_t n)
 {
-	vm->balloon.credit = MIN(vm->balloon.credit + n, (uint64_t)mm->tun.inflate_credit_pages);
-	vm->balloon.credit_until_ms = mm->now_ms + INFLATE_WINDOW_MS; /* the driver is inflating: its next batch comes */
+	vm->balloon.borrowed -= MIN(n, vm->balloon.borrowed);
+	vm->balloon.window_until_ms = mm->now_ms + INFLATE_WINDOW_MS; /* the driver is inflating: its next batch comes */
 }
 
 /* One validated PPN into the balloon. */

@@ -10,11 +10,12 @@
  * No deadlock (SPEC §2.6).  A one-vCPU guest whose fault waits for machine memory runs nothing else, not even its
  * balloon driver, and the driver's own allocations fault too (the guest kernel zeroes every page it allocates).  So
  * ordinary backing leaves inflate_reserve_pages free, and a VM whose driver polls for a target it must inflate
- * toward opens an inflate window: for INFLATE_WINDOW_MS it may borrow up to inflate_credit_pages from the reserve
- * when it would otherwise wait - in the low state while blocked, too.  The window opens when the driver runs and
+ * toward opens an inflate window: for INFLATE_WINDOW_MS it may borrow from the reserve when it would otherwise wait
+ * - in the low state while blocked, too - as long as its debt stays under inflate_credit_pages.  The window opens when the driver runs and
  * allocates (one vCPU: the guest's workload is not running then), so it is the driver's own allocations that use
  * it; every LOCK keeps it open and repays the machine pages it released, so an inflate goes on as long as it gives
- * back what it faults in (one page for each page it zeroes).  A guest whose only vCPU waits in a fault cannot reach
+ * back what it faults in (one page for each page it zeroes).  Polling opens a window but forgives no debt, so a
+ * guest whose workload, not its driver, spends the loan gets no more until its balloon gives memory back.  A guest whose only vCPU waits in a fault cannot reach
  * its driver: while it waits it gets a small grant (16 pages) a second from the upper three quarters of the reserve,
  * so that the fault completes and the guest returns to where it can be preempted; the last quarter stays for
  * inflates, so the workloads of waiting guests cannot drain the pool to nothing.  (A guest kernel with full
@@ -42,8 +43,8 @@ struct balloon {
 	uint64_t touched;	   /* ballooned pages the guest accessed anyway since it connected */
 	uint64_t last_size;	   /* size at the previous progress check */
 	uint64_t last_progress_ms; /* when the balloon last met or moved toward its target */
-	uint64_t credit;	   /* inflate credit: pages of the reserve this VM may still borrow... */
-	uint64_t credit_until_ms;  /* ...until then: the inflate window its driver opened (GET_TARGET, LOCK) */
+	uint64_t borrowed;	   /* pages of the reserve taken through inflate windows and not yet repaid */
+	uint64_t window_until_ms;  /* the inflate window its driver opened (GET_TARGET, LOCK) is open until then */
 	uint64_t wait_credit;	   /* pages a VM waiting in a fault may take, from the reserve's upper half */
 	uint64_t last_grant_ms;	   /* when wait_credit was last renewed */
 	uint64_t nlocked, nunlocked, nreported, nrefused; /* counters of PPNs / refused calls */

@@ -58,7 +58,7 @@ const struct tunable tunable_table[] = {
 	  "pages", FIELD(balloon_touch_limit), 0, 1000000, NULL, false },
 	{ "inflate_reserve_pages", "free pages kept so that a VM stuck on a fault can still inflate its balloon",
 	  TU_COUNT, "pages", FIELD(inflate_reserve_pages), 0, 1u << 20, NULL, false },
-	{ "inflate_credit_pages", "pages of that reserve a VM may borrow when its driver polls a target to inflate to",
+	{ "inflate_credit_pages", "pages of that reserve a VM may owe, borrowed while its driver inflates",
 	  TU_COUNT, "pages", FIELD(inflate_credit_pages), 0, 1u << 20, NULL, false },
 	{ "swap_out_pps", "hypervisor swap-out rate cap per VM", TU_COUNT, "pages/s", FIELD(swap_out_pps), 0, 1000000,
 	  NULL, false },

@@ -45,8 +45,9 @@ struct mm_tunables {
 	uint32_t balloon_touch_limit; /* ballooned pages the guest may touch before its balloon is distrusted */
 	uint32_t inflate_reserve_pages; /* free pages ordinary backing leaves alone, so that a VM stuck on a fault can
 					   still reach its balloon driver and inflate (SPEC §2.6 "No deadlock") */
-	uint32_t inflate_credit_pages;	/* pages of that reserve a VM may borrow, granted when its driver polls a
-					   target above its balloon; what its LOCKs and free reports release repays it */
+	uint32_t inflate_credit_pages;	/* pages of that reserve a VM may owe: it borrows while its driver inflates
+					   (polls a target above its balloon) and what its LOCKs and free reports
+					   release repays it; polling forgives nothing */
 
 	/* Swapping (paper §3.3). */
 	uint32_t swap_out_pps; /* hypervisor swap-out rate cap, pages per second per VM (the disk's pace) */

@@ -65,10 +65,11 @@ uint32_t vm_alloc_for_guest(struct mm *mm, struct mm_vm *vm, ppn_t ppn, int *err
 	if (!vm->blocked && free > reserve)
 		return vm_alloc_private(mm, vm, ppn);
 	struct balloon *b = &vm->balloon;
-	bool window = b->credit && mm->now_ms < b->credit_until_ms; /* the driver is inflating (balloon.h) */
+	bool window = b->borrowed < mm->tun.inflate_credit_pages && /* the driver is inflating (balloon.h) */
+		      mm->now_ms < b->window_until_ms;
 	if (free && (window || (b->wait_credit && free > reserve / 4))) {
 		if (window)
-			b->credit--;
+			b->borrowed++;
 		else
 			b->wait_credit--;
 		vm->stat.reserve_faults++;
