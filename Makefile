@@ -24,13 +24,13 @@ KLDFLAGS := -nostdlib -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segme
 
 # Sources shared by the hypervisor and the host builds (pure C, no hardware).
 SHARED_SRCS := lib/format.c lib/errno.c lib/cmdline.c lib/vmconfig.c lib/monitor_cmd.c mm/memmap.c mm/frame_alloc.c kernel/bootinfo.c \
-               vmx/vmx_caps_decode.c loader/linux_image.c
+               vmx/vmx_caps_decode.c loader/linux_image.c lib/swap_area.c
 # The memory-manager core adds its files here (MM_CORE_SRCS); the simulator and benchmarks add their own targets.
 -include mm/core.mk
 -include mk/guest.mk
 SHARED_SRCS += $(MM_CORE_SRCS)
 
-KERNEL_SRCS := $(filter-out $(SHARED_SRCS),$(wildcard kernel/*.c arch/x86_64/*.c drivers/*.c vmx/*.c vdev/*.c loader/*.c)) lib/string.c
+KERNEL_SRCS := $(filter-out $(SHARED_SRCS),$(wildcard kernel/*.c arch/x86_64/*.c drivers/*.c drivers/*/*.c vmx/*.c vdev/*.c loader/*.c)) lib/string.c
 KERNEL_ASM  := $(wildcard boot/*.asm arch/x86_64/*.asm vmx/*.asm)
 KOBJS := $(patsubst %.c,$(BUILD)/k/%.o,$(KERNEL_SRCS) $(SHARED_SRCS)) \
          $(patsubst %.asm,$(BUILD)/k/%.o,$(KERNEL_ASM))
@@ -165,6 +165,16 @@ $(BUILD)/test/unit/test_vdev_pit: $(BUILD)/test/tests/unit/test_vdev_pit.o $(VDE
 
 unit: $(UNIT_BINS)
 	@scripts/run-unit.sh $(UNIT_BINS)
+
+# The swap-area tool, on the hypervisor's own lib/swap_area.c; scripts/mkswap.sh is its safe front end.
+$(BUILD)/host/ballast-mkswap: $(BUILD)/host/tools/ballast-mkswap.o $(BUILD)/host/lib/swap_area.o
+	@echo "  LINK    $@"
+	@$(CC) $(HOST_CFLAGS) $^ -o $@
+
+# scripts/mkswap.sh on scratch files (seconds, no emulator): a fresh area, and refusals that leave the file as it was.
+mkswap-test: $(BUILD)/host/ballast-mkswap
+	tests/boot/mkswap-test.sh
+.PHONY: mkswap-test
 
 -include sim/sim.mk
 -include bench/bench.mk

@@ -5,7 +5,7 @@
 static const char *const names[] = {
 	[EPERM] = "EPERM",   [ENOENT] = "ENOENT", [EIO] = "EIO",	   [E2BIG] = "E2BIG", [EAGAIN] = "EAGAIN",
 	[ENOEXEC] = "ENOEXEC", [ENOMEM] = "ENOMEM", [EFAULT] = "EFAULT",   [EBUSY] = "EBUSY",
-	[EEXIST] = "EEXIST", [EINVAL] = "EINVAL", [ENOSPC] = "ENOSPC",   [ERANGE] = "ERANGE",
+	[EEXIST] = "EEXIST", [EINVAL] = "EINVAL", [EFBIG] = "EFBIG", [ENOSPC] = "ENOSPC",   [ERANGE] = "ERANGE",
 	[ENOSYS] = "ENOSYS", [EPROTO] = "EPROTO", [ENOTSUP] = "ENOTSUP",
 };
 

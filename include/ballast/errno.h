@@ -15,6 +15,7 @@
 #define EBUSY 16  /* resource in use */
 #define EEXIST 17 /* already present (double balloon, duplicate name) */
 #define EINVAL 22 /* invalid argument */
+#define EFBIG 27  /* too short or too big for the format (a truncated swap-area header page) */
 #define ENOSPC 28 /* no space (swap full, admission refused) */
 #define ERANGE 34 /* value out of range */
 #define ENOSYS 38 /* unknown call */
