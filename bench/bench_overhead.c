@@ -17,11 +17,10 @@ static void no_map(void *ctx, unsigned vm, ppn_t p, mpn_t m, bool w)
 static void no_unmap(void *ctx, unsigned vm, ppn_t p)
 {
 }
-static int no_io(void *ctx, uint64_t slot, mpn_t m)
+static void no_io(void *ctx, const struct mm_swap_req *req)
 {
-	return 0;
 }
-static const struct mm_ops ops = { no_page, no_map, no_unmap, NULL, no_io, no_io };
+static const struct mm_ops ops = { .page_ptr = no_page, .map = no_map, .unmap = no_unmap, .swap_submit = no_io };
 
 int main(void)
 {

@@ -95,12 +95,6 @@ static bool hv_test_clear_accessed(void *ctx, unsigned id, ppn_t ppn)
 	return ept_test_clear_accessed(ept_of(id), ppn);
 }
 
-static int hv_swap_io(void *ctx, uint64_t slot, mpn_t mpn)
-{
-	(void)ctx, (void)slot, (void)mpn;
-	return -EIO; /* no swap device yet: mm_init gets 0 slots, so the core never calls this */
-}
-
 static const struct mm_ops hv_ops_ad = {
 	.page_ptr = hv_page_ptr,
 	.map = hv_map,
@@ -108,8 +102,7 @@ static const struct mm_ops hv_ops_ad = {
 	.test_clear_accessed = hv_test_clear_accessed,
 	.unmap_deferred = hv_unmap_deferred,
 	.flush = hv_flush,
-	.swap_write = hv_swap_io,
-	.swap_read = hv_swap_io,
+	/* No swap_submit yet: mm_init gets 0 slots until the swap path is wired to a disk (drivers/block/). */
 };
 
 /* Without EPT A/D bits the core samples by unmapping pages instead. */
@@ -119,8 +112,7 @@ static const struct mm_ops hv_ops_no_ad = {
 	.unmap = hv_unmap,
 	.unmap_deferred = hv_unmap_deferred,
 	.flush = hv_flush,
-	.swap_write = hv_swap_io,
-	.swap_read = hv_swap_io,
+	/* No swap_submit yet: mm_init gets 0 slots until the swap path is wired to a disk (drivers/block/). */
 };
 
 uint32_t hv_mm_vm_device_pages(void)

@@ -6,6 +6,8 @@
  *   - every shared page's reference count equals the number of PPNs (over all VMs) that map it;
  *   - every hint frame names a private page whose entry names the frame back, and every chain is well formed;
  *   - every swapped entry owns a distinct used slot, and the slot and per-VM counts add up;
+ *   - every swap I/O in flight names the entry that names it back (or, orphaned, holds only its page and slot),
+ *     and each used slot belongs to exactly one swapped entry or one I/O;
  *   - per-state pmap counts and balloon sizes match a recount.
  * Slow (linear in machine plus guest pages) and allocating: for tests, the simulator and debug builds.
  */
@@ -26,7 +28,7 @@ static int audit_locked(struct mm *mm)
 	uint32_t *refs = mm_zalloc((uint64_t)pool->npages * sizeof(uint32_t));
 	uint64_t *slots = mm->swap.nslots ? mm_zalloc((mm->swap.nslots + 63) / 64 * 8) : NULL;
 	uint32_t kinds[MP_NKINDS] = { 0 }, nfree = 0, chained = 0, hints = 0, shared = 0;
-	uint64_t swapped_total = 0;
+	uint64_t swapped_total = 0, busy_total = 0;
 	int rc = 0;
 
 	MM_BUG_ON(!refs || (mm->swap.nslots && !slots));
@@ -41,9 +43,13 @@ static int audit_locked(struct mm *mm)
 		if (m->kind == MP_VM) {
 			struct mm_vm *vm = mm->vm[m->id];
 			pte_t e = m->link < vm->pmap.npages ? pmap_get(&vm->pmap, PPN(m->link)) : 0;
-			if (pte_state(e) != PS_PRIVATE || pte_obj(e) != i)
+			bool paging = pte_state(e) == PS_PAGING_OUT || pte_state(e) == PS_PAGING_IN;
+			if (paging ? !mm->io || pte_obj(e) >= MM_SWAP_IO_MAX || mm->io[pte_obj(e)].idx != i : pte_state(e) != PS_PRIVATE || pte_obj(e) != i)
 				FAIL("page %u owned by vm %s ppn %u which does not map it", i, vm->name, m->link);
 		}
+		if (m->kind == MP_IO && (!mm->io || m->link >= MM_SWAP_IO_MAX || !mm->io[m->link].orphan ||
+					 mm->io[m->link].idx != i))
+			FAIL("page %u held for swap I/O %u that does not hold it", i, m->link);
 		if (m->kind == MP_SHARED) {
 			const struct share_frame *fr = &t->frame[m->link];
 			if (m->link == 0 || m->link >= t->nframes || sf_is_hint(fr) || fr->obj != i)
@@ -63,7 +69,7 @@ static int audit_locked(struct mm *mm)
 	/* pmaps: states, reverse maps, shared references, hints, swap slots. */
 	for (unsigned v = 0; v < MM_MAX_VMS; v++) {
 		struct mm_vm *vm = mm->vm[v];
-		uint64_t count[PS_NSTATES] = { 0 }, nsampled = 0;
+		uint64_t count[PS_NSTATES] = { 0 }, nsampled = 0, busy = 0;
 		if (!vm)
 			continue;
 		for (uint64_t p = 0; p < vm->pmap.npages; p++) {
@@ -92,7 +98,17 @@ static int audit_locked(struct mm *mm)
 					FAIL("vm %s ppn %lu shares across sharing domains", vm->name, (unsigned long)p);
 				refs[obj]++;
 			}
-			if (s == PS_SWAPPED) {
+			if (s == PS_PAGING_OUT || s == PS_PAGING_IN) {
+				const struct swap_io *io = mm->io && obj < MM_SWAP_IO_MAX ? &mm->io[obj] : NULL;
+				if (!io || io->orphan || io->vm != v || io->ppn != p ||
+				    io->kind != (s == PS_PAGING_OUT ? SIO_WRITE : SIO_READ) || io->idx >= pool->npages ||
+				    mpool_page(pool, io->idx)->kind != MP_VM)
+					FAIL("vm %s ppn %lu paging through I/O %u that does not name it", vm->name,
+					     (unsigned long)p, obj);
+				obj = io->slot; /* the slot it holds, checked below */
+				busy++;
+			}
+			if (s == PS_SWAPPED || s == PS_PAGING_OUT || s == PS_PAGING_IN) {
 				if (obj >= mm->swap.nslots || !swap_slot_used(&mm->swap, obj) ||
 				    (slots[obj / 64] >> (obj % 64) & 1))
 					FAIL("vm %s ppn %lu swap slot %u not used or used twice", vm->name,
@@ -106,12 +122,36 @@ static int audit_locked(struct mm *mm)
 				     (unsigned long)vm->pmap.count[s]);
 		if (nsampled != vm->pmap.nsampled)
 			FAIL("vm %s sampled count wrong", vm->name);
-		if (count[PS_SWAPPED] != vm->swap_used || vm->swap_used > vm->swap_reserved)
-			FAIL("vm %s swap: %lu swapped, %lu used, %lu reserved", vm->name,
-			     (unsigned long)count[PS_SWAPPED], (unsigned long)vm->swap_used,
-			     (unsigned long)vm->swap_reserved);
-		swapped_total += count[PS_SWAPPED];
+		uint64_t holding = count[PS_SWAPPED] + count[PS_PAGING_OUT] + count[PS_PAGING_IN];
+		if (holding != vm->swap_used || vm->swap_used > vm->swap_reserved)
+			FAIL("vm %s swap: %lu swapped or paging, %lu used, %lu reserved", vm->name,
+			     (unsigned long)holding, (unsigned long)vm->swap_used, (unsigned long)vm->swap_reserved);
+		if (busy != vm->io_busy)
+			FAIL("vm %s: %lu pages paging, %u I/Os recorded", vm->name, (unsigned long)busy, vm->io_busy);
+		swapped_total += holding;
+		busy_total += busy;
 	}
+	/* Orphaned I/Os hold their slot (and maybe a page) until the device is done; the free list holds the rest. */
+	uint32_t nfree_io = 0;
+	for (uint32_t i = 0; mm->io && i < MM_SWAP_IO_MAX; i++) {
+		const struct swap_io *io = &mm->io[i];
+		if (io->kind == SIO_FREE || !io->orphan)
+			continue;
+		if (io->slot >= mm->swap.nslots || !swap_slot_used(&mm->swap, io->slot) ||
+		    (slots[io->slot / 64] >> (io->slot % 64) & 1))
+			FAIL("orphaned swap I/O %u: slot %u not used or used twice", i, io->slot);
+		slots[io->slot / 64] |= 1ULL << (io->slot % 64);
+		if (io->idx != MPOOL_NONE && (io->idx >= pool->npages || mpool_page(pool, io->idx)->kind != MP_IO))
+			FAIL("orphaned swap I/O %u holds page %u that is not held for it", i, io->idx);
+		swapped_total++;
+		busy_total++;
+	}
+	for (uint32_t i = mm->io ? mm->io_free : MPOOL_NONE; i != MPOOL_NONE; i = mm->io[i].next)
+		if (i >= MM_SWAP_IO_MAX || mm->io[i].kind != SIO_FREE || ++nfree_io > MM_SWAP_IO_MAX)
+			FAIL("swap I/O free list holds %u that is busy (or loops)", i);
+	if (busy_total != mm->io_busy || (mm->io && nfree_io + mm->io_busy != MM_SWAP_IO_MAX))
+		FAIL("swap I/O: %lu in flight counted, %u recorded, %u free", (unsigned long)busy_total, mm->io_busy,
+		     nfree_io);
 	if (swapped_total != mm->swap.used)
 		FAIL("swap area has %lu used slots, pmaps %lu", (unsigned long)mm->swap.used,
 		     (unsigned long)swapped_total);

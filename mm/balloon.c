@@ -101,6 +101,9 @@ static bool drop_backing(struct mm *mm, struct mm_vm *vm, ppn_t ppn)
 		vm->swap_used--;
 		pmap_set(&vm->pmap, ppn, pte_make(PS_UNBACKED, 0));
 		return false;
+	case PS_PAGING_OUT: /* the page and slot go when the device is done with them */
+	case PS_PAGING_IN:
+		return pageio_let_go(mm, vm, ppn);
 	default:
 		return false;
 	}

@@ -5,7 +5,9 @@
  *   PRIVATE    armed for sampling (count the touch) or a stale EPT entry: map it again
  *   SHARED     read: map read-only; write: break copy-on-write (paper §4.1)
  *   BALLOONED  the guest touched a page its balloon gave away: back it, count it against the balloon (paper §3.2)
- *   SWAPPED    read the page back from its slot (paper §3.3)
+ *   SWAPPED    queue the read of its slot (paper §3.3): -EAGAIN, the vCPU waits for mm_swap_complete()
+ *   PAGING_OUT its write to swap is in flight: take the page back, it never left memory
+ *   PAGING_IN  its read is in flight: -EAGAIN again
  *   RESERVED   the hypervisor's page: -EPERM, the caller emulates the access
  */
 #include <ballast/errno.h>
@@ -87,7 +89,11 @@ static int fault_locked(struct mm *mm, struct mm_vm *vm, ppn_t ppn, bool write)
 			balloon_page_touched(mm, vm);
 		return rc;
 	case PS_SWAPPED:
-		return swap_in(mm, vm, ppn);
+		return pageio_swap_in(mm, vm, ppn);
+	case PS_PAGING_OUT:
+		return pageio_take_back(mm, vm, ppn);
+	case PS_PAGING_IN:
+		return -EAGAIN;
 	case PS_RESERVED:
 		return -EPERM;
 	default:

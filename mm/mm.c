@@ -19,7 +19,7 @@ int mm_init(struct mm *mm, const struct mm_tunables *t, const struct mm_ops *ops
 	memset(mm, 0, sizeof(*mm));
 	if ((rc = mm_tunables_check(t)) < 0)
 		return rc;
-	if (!ops || !ops->page_ptr || !ops->map || !ops->unmap || !ops->swap_write || !ops->swap_read)
+	if (!ops || !ops->page_ptr || !ops->map || !ops->unmap || (swap_slots && !ops->swap_submit))
 		return -EINVAL;
 	if (!ops->unmap_deferred != !ops->flush) /* both or neither */
 		return -EINVAL;
@@ -39,12 +39,17 @@ int mm_init(struct mm *mm, const struct mm_tunables *t, const struct mm_ops *ops
 		goto fail_pool;
 	if ((rc = swap_init(&mm->swap, swap_slots)) < 0)
 		goto fail_share;
+	if (swap_slots && (rc = pageio_init(mm)) < 0)
+		goto fail_swap;
 	mm->pv = mm_zalloc(MM_MAX_VMS * sizeof(*mm->pv));
 	if (!mm->pv) {
 		rc = -ENOMEM;
-		goto fail_swap;
+		goto fail_io;
 	}
 	return 0;
+fail_io:
+	if (mm->io)
+		pageio_destroy(mm);
 fail_swap:
 	swap_destroy(&mm->swap);
 fail_share:
@@ -58,6 +63,8 @@ void mm_destroy(struct mm *mm)
 {
 	MM_BUG_ON(mm->nvms != 0);
 	mm_free(mm->pv, MM_MAX_VMS * sizeof(*mm->pv));
+	if (mm->io)
+		pageio_destroy(mm);
 	swap_destroy(&mm->swap);
 	share_destroy(&mm->share);
 	mpool_destroy(&mm->pool);
@@ -183,6 +190,10 @@ void mm_vm_destroy(struct mm *mm, struct mm_vm *vm)
 			swap_slot_free(&mm->swap, pte_obj(e));
 			vm->swap_used--;
 			pmap_set(&vm->pmap, PPN(p), pte_make(PS_UNBACKED, 0));
+			break;
+		case PS_PAGING_OUT: /* in flight: the I/O finishes as an orphan and frees page and slot */
+		case PS_PAGING_IN:
+			pageio_let_go(mm, vm, PPN(p));
 			break;
 		default:
 			break;
@@ -314,7 +325,9 @@ void mm_free_overhead(struct mm *mm, mpn_t mpn)
 
 uint64_t mm_vm_alloc(const struct mm_vm *vm)
 {
-	return vm->pmap.count[PS_PRIVATE] + vm->pmap.count[PS_SHARED];
+	/* A page being written out still holds the guest's data, one being read in is already allocated for it. */
+	return vm->pmap.count[PS_PRIVATE] + vm->pmap.count[PS_SHARED] + vm->pmap.count[PS_PAGING_OUT] +
+	       vm->pmap.count[PS_PAGING_IN];
 }
 
 uint64_t mm_free_pages(const struct mm *mm)

@@ -68,11 +68,14 @@ struct mm_vm {
 	struct pmap pmap;
 	struct balloon balloon;
 	struct sampler sampler;
-	uint64_t swap_reserved, swap_used; /* slots */
+	uint64_t swap_reserved, swap_used; /* slots: those of its SWAPPED and PAGING entries */
+	uint32_t io_busy;		   /* swap I/Os in flight for it (not counting those it let go of) */
+	bool swap_failed;		   /* a swap-in failed: the hypervisor must stop it (faults get -EIO) */
 	uint64_t scan_credit_mp;	   /* sharing-scan budget carried over, milli-pages */
 	uint64_t swap_credit_mp;	   /* swap-out budget carried over, milli-pages */
 	struct {
 		uint64_t faults, zero_fills, cow_breaks, cow_reuse, swap_ins, swap_outs, balloon_touches, scanned;
+		uint64_t swap_cancels;	 /* pages taken back while their write to swap was in flight */
 		uint64_t reserve_faults; /* faults served from the inflate reserve */
 		uint64_t refused_faults; /* faults that had to wait (-ENOMEM, -EBUSY) */
 		uint64_t reported;	 /* pages the guest reported free and the core released */
@@ -88,6 +91,8 @@ struct mm {
 	struct mpool pool;
 	struct share_table share;
 	struct swap_area swap;
+	struct swap_io *io;		 /* MM_SWAP_IO_MAX entries (pageio.h); NULL without swap */
+	uint32_t io_free, io_busy;	 /* free list head, entries in flight */
 	struct mm_rng rng;
 	struct mm_vm *vm[MM_MAX_VMS]; /* by id; NULL for unused ids */
 	unsigned nvms;
@@ -103,6 +108,7 @@ struct mm {
 	struct {
 		uint64_t scanned, shared, zero_shared, hinted, false_matches, stale_hints, hint_evictions, table_full,
 			state_changes, target_updates;
+		uint64_t swap_errors; /* swap I/Os that failed (device error, or a checksum mismatch on swap-in) */
 	} stat;
 };
 
@@ -128,8 +134,8 @@ int mm_reserve_ppn(struct mm *mm, struct mm_vm *vm, ppn_t ppn);
 
 /* ---- EPT violations ------------------------------------------------------------------------------------------ */
 /* 0: mapping installed, resume the guest.  -EFAULT: PPN outside the guest; -EPERM: a reserved PPN (emulate it);
- * -ENOMEM: no machine page now (reclaim, then retry); -EBUSY: the VM is blocked in the low state; -EIO: swap-in
- * failed. */
+ * -ENOMEM: no machine page now (reclaim, then retry); -EBUSY: the VM is blocked in the low state; -EAGAIN: the page
+ * is being read from swap (retry after mm_swap_complete()); -EIO: a swap-in of this VM failed: stop it. */
 int mm_fault(struct mm *mm, struct mm_vm *vm, ppn_t ppn, bool write);
 /* Does ppn read as zeros without a machine page of its own (never backed, or its backing given back)?  A store of
  * zeros there need not back it. */
@@ -171,6 +177,19 @@ int64_t mm_balloon_report_runs(struct mm *mm, struct mm_vm *vm, struct mm_ppn_ru
 /* The guest's own view of its memory (balloon STATS), shown in memstat beside what the hypervisor sees. */
 void mm_guest_stats(struct mm *mm, struct mm_vm *vm, uint64_t free_pages, uint64_t avail_pages, uint64_t swapins);
 
+/* ---- swap I/O completion (the mechanism; lock not held) --------------------------------------------------- */
+struct mm_swap_failure {
+	unsigned vm;	 /* VM id */
+	ppn_t ppn;
+	uint64_t slot;
+	const char *why; /* "read error", "checksum mismatch" */
+};
+/* The device finished the I/O mm_ops.swap_submit() queued as id, with status 0 or a negative errno.  Returns 0, or
+ * -EIO when a swap-in failed (device error or checksum mismatch): the page was not mapped, and *fail (if given)
+ * names the VM the hypervisor must stop, the PPN and the slot. */
+int mm_swap_complete(struct mm *mm, uint32_t id, int status, struct mm_swap_failure *fail);
+uint32_t mm_swap_inflight(struct mm *mm); /* I/Os queued and not completed */
+
 /* ---- periodic work ------------------------------------------------------------------------------------------- */
 /* Everything below, in order, paced by the clock.  now_ms must not go backwards. */
 void mm_tick(struct mm *mm, uint64_t now_ms);
@@ -183,8 +202,8 @@ void mm_reclaim_step(struct mm *mm, uint64_t elapsed_ms); /* swap toward targets
 /* ---- explicit reclamation (tests, monitor) ------------------------------------------------------------------- */
 /* Try to share one page now (scanner's step).  Returns an enum share_result. */
 int mm_share_page(struct mm *mm, struct mm_vm *vm, ppn_t ppn);
-/* Swap one page out (share-before-swap first).  0 swapped, 1 shared instead, -EINVAL not a private page,
- * -ENOSPC no reserved slot left, -EIO. */
+/* Swap one page out (share-before-swap first).  0 its write is queued (PAGING_OUT until mm_swap_complete()), 1
+ * shared instead, -EINVAL not a private page, -ENOSPC no reserved slot left (or no swap), -EAGAIN every I/O busy. */
 int mm_swap_out(struct mm *mm, struct mm_vm *vm, ppn_t ppn);
 /* Swap up to n random victims of vm; returns pages reclaimed. */
 uint64_t mm_swap_victims(struct mm *mm, struct mm_vm *vm, uint64_t n);

@@ -6,6 +6,7 @@
 #define MM_INTERNAL_H
 
 #include "mm/mm.h"
+#include "mm/pageio.h"
 
 static inline void *mpage_ptr(struct mm *mm, uint32_t idx)
 {
@@ -51,7 +52,21 @@ static inline bool balloon_usable(const struct mm_vm *vm)
 
 int swap_out_locked(struct mm *mm, struct mm_vm *vm, ppn_t ppn);
 uint64_t swap_victims_locked(struct mm *mm, struct mm_vm *vm, uint64_t n);
-int swap_in(struct mm *mm, struct mm_vm *vm, ppn_t ppn);
+
+/* Swap I/O in flight (pageio.h). */
+int pageio_init(struct mm *mm);
+void pageio_destroy(struct mm *mm);
+bool pageio_room(const struct mm *mm);		/* an I/O entry is free */
+/* Queue the write of private ppn to slot (taken): 0, or -EAGAIN (no I/O entry free; the slot is not freed). */
+int pageio_swap_out(struct mm *mm, struct mm_vm *vm, ppn_t ppn, uint64_t slot);
+/* A fault on a SWAPPED ppn: queue its read.  -EAGAIN (queued, or no I/O entry free: retry), -EIO (this VM's swap
+ * failed before), or vm_alloc_for_guest()'s error. */
+int pageio_swap_in(struct mm *mm, struct mm_vm *vm, ppn_t ppn);
+/* A fault on a PAGING_OUT ppn: the page is the guest's again, mapped; the write's result is ignored.  0. */
+int pageio_take_back(struct mm *mm, struct mm_vm *vm, ppn_t ppn);
+/* The VM gives up a PAGING_OUT or PAGING_IN ppn (balloon, free report, destroy): the entry is left UNBACKED and
+ * the I/O finishes as an orphan.  True if a machine page holding the guest's data went with it. */
+bool pageio_let_go(struct mm *mm, struct mm_vm *vm, ppn_t ppn);
 
 void policy_update_locked(struct mm *mm);
 

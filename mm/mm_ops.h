@@ -3,7 +3,8 @@
  * hardware copy of each pmap (the EPT), the accessed bits used for sampling, and the swap device.
  *
  * The hypervisor implements this over its direct map, EPT and disk driver; host builds over plain arrays
- * (tests/env/fake_machine.c).  The core calls these with struct mm's lock held; none may call back into mm_*.
+ * (tests/env/fake_machine.c).  The core calls these with struct mm's lock held; none may call back into mm_*, and
+ * none may wait for a device: swap I/O is only queued here and completed later through mm_swap_complete().
  *
  * EPT contract: after map(), an access of the allowed kind to (vm, ppn) goes to mpn without a fault; after unmap(),
  * every access faults into mm_fault(); after map(..., writable=false), writes fault.  Each call includes whatever
@@ -15,6 +16,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <ballast/page.h>
+
+/* One swap I/O for the mechanism to carry out (slot s is the page at offset s of the swap area's slots). */
+struct mm_swap_req {
+	uint32_t id; /* handed back to mm_swap_complete() */
+	bool write;  /* true: page -> slot (swap-out); false: slot -> page (swap-in) */
+	uint64_t slot;
+	mpn_t mpn;
+};
 
 struct mm_ops {
 	/* The 4 KiB contents of a machine page (hypervisor: direct map; host: an array). */
@@ -32,9 +41,10 @@ struct mm_ops {
 	 * The core calls flush() before it releases its lock, so no guest runs on a stale translation. */
 	void (*unmap_deferred)(void *ctx, unsigned vm, ppn_t ppn);
 	void (*flush)(void *ctx, unsigned vm);
-	/* Swap I/O, synchronous here: copy a machine page to / from a swap slot.  0 or -EIO. */
-	int (*swap_write)(void *ctx, uint64_t slot, mpn_t mpn);
-	int (*swap_read)(void *ctx, uint64_t slot, mpn_t mpn);
+	/* Queue swap I/O: copy the machine page to (write) or from a swap slot.  It must not wait for the device; the
+	 * mechanism reports the outcome later, with the lock not held, through mm_swap_complete(req->id, status).
+	 * Until then the core neither frees nor maps req->mpn.  Needed only when the core was given swap slots. */
+	void (*swap_submit)(void *ctx, const struct mm_swap_req *req);
 };
 
 #endif

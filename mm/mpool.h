@@ -26,6 +26,7 @@ enum mp_kind {
 	MP_SHARED, /* owned by the sharing table: frame link, sharing domain id */
 	MP_HV,	   /* the hypervisor's own */
 	MP_HV_VM,  /* hypervisor overhead for VM id (EPT, VMCS, device state) */
+	MP_IO,	   /* held by a swap I/O its VM let go of (link: the I/O), until the device is done with it */
 	MP_NKINDS
 };
 

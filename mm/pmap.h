@@ -4,12 +4,15 @@
  * One 64-bit entry per PPN, so a pmap costs 8 bytes per guest page (0.2% of guest memory):
  *
  *   63        62..60   59..32                  31..0
- *   SAMPLED   state    hint frame (0 = none)   obj: machine pool index (PRIVATE, SHARED) or swap slot (SWAPPED)
+ *   SAMPLED   state    hint frame (0 = none)   obj: machine pool index (PRIVATE, SHARED), swap slot (SWAPPED) or
+ *                                                   swap I/O (PAGING_OUT, PAGING_IN)
  *
  * States: UNBACKED (never touched, or given back: the next access backs it with a zeroed page), PRIVATE (a machine
  * page owned by this VM, mapped writable), SHARED (mapped read-only to a page owned by the sharing table),
  * BALLOONED (handed to the hypervisor by the guest's balloon; no machine page), SWAPPED (contents in a swap slot),
- * RESERVED (owned by the hypervisor: never backed by the core, never ballooned).
+ * RESERVED (owned by the hypervisor: never backed by the core, never ballooned), PAGING_OUT (being written to a
+ * swap slot: its machine page still holds the contents, unmapped, and a touch takes it back) and PAGING_IN (being
+ * read back into a new machine page: a touch waits).  For the two PAGING states obj is the swap I/O (pageio.h).
  * SAMPLED is a flag on PRIVATE/SHARED: the page is one of this period's active-memory samples and its EPT entry is
  * removed so that the next access is seen (paper §5.3).  "hint" is the sharing frame that holds a hint for this
  * page, so the hint can be dropped when the page stops being a candidate (paper §4.2).
@@ -30,8 +33,11 @@ enum pmap_state {
 	PS_BALLOONED,
 	PS_SWAPPED,
 	PS_RESERVED,
+	PS_PAGING_OUT,
+	PS_PAGING_IN,
 	PS_NSTATES
 };
+_Static_assert(PS_NSTATES <= 8, "the state has three bits");
 
 typedef uint64_t pte_t; /* a pmap entry */
 

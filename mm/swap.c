@@ -16,12 +16,15 @@ int swap_init(struct swap_area *s, uint64_t nslots)
 	*s = (struct swap_area){ 0 };
 	if (nslots > UINT32_MAX) /* the pmap keeps a slot in 32 bits */
 		return -EINVAL;
+	s->nslots = nslots; /* first: swap_destroy() frees by it */
 	if (nslots) {
 		s->bitmap = mm_zalloc(words(nslots) * 8);
-		if (!s->bitmap)
+		s->sum = mm_zalloc(nslots * sizeof(*s->sum));
+		if (!s->bitmap || !s->sum) {
+			swap_destroy(s);
 			return -ENOMEM;
+		}
 	}
-	s->nslots = nslots;
 	return 0;
 }
 
@@ -29,7 +32,10 @@ void swap_destroy(struct swap_area *s)
 {
 	if (s->bitmap)
 		mm_free(s->bitmap, words(s->nslots) * 8);
+	if (s->sum)
+		mm_free(s->sum, s->nslots * sizeof(*s->sum));
 	s->bitmap = NULL;
+	s->sum = NULL;
 }
 
 int swap_reserve(struct swap_area *s, uint64_t n)

@@ -12,6 +12,7 @@
 
 struct swap_area {
 	uint64_t *bitmap;  /* bit set = slot in use */
+	uint32_t *sum;	   /* per slot: checksum of the page written there (pageio.h), checked on swap-in */
 	uint64_t nslots;
 	uint64_t used;
 	uint64_t reserved; /* sum of the per-VM reservations */

@@ -15,54 +15,25 @@
 int swap_out_locked(struct mm *mm, struct mm_vm *vm, ppn_t ppn)
 {
 	pte_t e = pmap_get(&vm->pmap, ppn);
-	uint32_t idx;
 	uint64_t slot;
 	int rc;
 
 	if (pte_state(e) != PS_PRIVATE)
 		return -EINVAL;
+	if (!pageio_room(mm))
+		return mm->io ? -EAGAIN : -ENOSPC; /* every I/O in flight; or no swap at all */
 	rc = share_try(mm, vm, ppn);
 	if (rc == SHARE_SHARED || rc == SHARE_ZERO)
 		return 1;
 	if (vm->swap_used >= vm->swap_reserved)
 		return -ENOSPC;
+	/* Reservations guarantee a slot, except for those still held by I/Os whose VM let go (pageio.h). */
 	slot = swap_slot_alloc(&mm->swap);
-	MM_BUG_ON(slot == SWAP_NONE); /* reservations guarantee a slot */
+	if (slot == SWAP_NONE)
+		return -ENOSPC;
 	vm_drop_hint(mm, vm, ppn);
 	sample_disarm(mm, vm, ppn);
-	idx = pte_obj(pmap_get(&vm->pmap, ppn));
-	mm->ops->unmap(mm->ctx, vm->id, ppn); /* no guest write may race the copy to disk */
-	rc = mm->ops->swap_write(mm->ctx, slot, mpool_mpn(&mm->pool, idx));
-	if (rc < 0) {
-		swap_slot_free(&mm->swap, slot);
-		vm_map_entry(mm, vm, ppn);
-		return -EIO;
-	}
-	mpool_free(&mm->pool, idx);
-	pmap_set(&vm->pmap, ppn, pte_make(PS_SWAPPED, (uint32_t)slot));
-	vm->swap_used++;
-	vm->stat.swap_outs++;
-	return 0;
-}
-
-int swap_in(struct mm *mm, struct mm_vm *vm, ppn_t ppn)
-{
-	uint32_t slot = pte_obj(pmap_get(&vm->pmap, ppn)), idx;
-	int err = 0;
-
-	idx = vm_alloc_for_guest(mm, vm, ppn, &err);
-	if (idx == MPOOL_NONE)
-		return err;
-	if (mm->ops->swap_read(mm->ctx, slot, mpool_mpn(&mm->pool, idx)) < 0) {
-		mpool_free(&mm->pool, idx);
-		return -EIO;
-	}
-	swap_slot_free(&mm->swap, slot);
-	vm->swap_used--;
-	pmap_set(&vm->pmap, ppn, pte_make(PS_PRIVATE, idx));
-	vm_map_entry(mm, vm, ppn);
-	vm->stat.swap_ins++;
-	return 0;
+	return pageio_swap_out(mm, vm, ppn, slot);
 }
 
 uint64_t swap_victims_locked(struct mm *mm, struct mm_vm *vm, uint64_t n)
@@ -76,7 +47,7 @@ uint64_t swap_victims_locked(struct mm *mm, struct mm_vm *vm, uint64_t n)
 		int rc = swap_out_locked(mm, vm, PPN(rng_below(&mm->rng, vm->pmap.npages)));
 		if (rc >= 0)
 			done++;
-		else if (rc == -ENOSPC || rc == -EIO)
+		else if (rc == -ENOSPC || rc == -EAGAIN)
 			break;
 	}
 	return done;

@@ -279,6 +279,7 @@ int main(int argc, char **argv)
 			for (unsigned i = 0; i < sc.nvms; i++)
 				guest_balloon_poll(&guests[i], &fm, sc.balloon_pps);
 		mm_tick(&fm.mm, now);
+		fm_disk_settle(&fm); /* the simulated disk finishes within a tick */
 		if (now % sc.stat_ms < sc.tick_ms) {
 			record(now, csv, quiet);
 			if (audit && mm_audit(&fm.mm)) {

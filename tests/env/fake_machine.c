@@ -61,28 +61,43 @@ static bool fm_test_clear_accessed(void *ctx, unsigned vm, ppn_t ppn)
 	return a;
 }
 
-static int fm_swap_write(void *ctx, uint64_t slot, mpn_t mpn)
+/* The fake disk queues what the core submits; fm_disk_complete() carries it out later, as a device would. */
+static void fm_swap_submit(void *ctx, const struct mm_swap_req *req)
 {
 	struct fake_machine *fm = ctx;
 
-	if (fm->fail_swap_io)
-		return -EIO;
-	MM_BUG_ON(slot >= fm->nslots);
-	memcpy(fm->swap + slot * PAGE_SIZE, fm_page_ptr(fm, mpn), PAGE_SIZE);
-	fm->swap_writes++;
-	return 0;
+	MM_BUG_ON(fm->npending >= MM_SWAP_IO_MAX || req->slot >= fm->nslots);
+	fm->pending[fm->npending++] = *req;
 }
 
-static int fm_swap_read(void *ctx, uint64_t slot, mpn_t mpn)
+unsigned fm_disk_complete(struct fake_machine *fm, unsigned n)
 {
-	struct fake_machine *fm = ctx;
+	unsigned done = 0;
 
-	if (fm->fail_swap_io)
-		return -EIO;
-	MM_BUG_ON(slot >= fm->nslots);
-	memcpy(fm_page_ptr(fm, mpn), fm->swap + slot * PAGE_SIZE, PAGE_SIZE);
-	fm->swap_reads++;
-	return 0;
+	while (done < n && fm->npending) {
+		struct mm_swap_req r = fm->pending[0];
+		int status = 0;
+		memmove(fm->pending, fm->pending + 1, --fm->npending * sizeof(r));
+		uint8_t *slot = fm->swap + r.slot * PAGE_SIZE, *page = fm_page_ptr(fm, r.mpn);
+		if (fm->fail_swap_io) {
+			status = -EIO;
+		} else if (r.write) {
+			memcpy(slot, page, PAGE_SIZE);
+			fm->swap_writes++;
+		} else {
+			memcpy(page, slot, PAGE_SIZE);
+			if (fm->corrupt_reads)
+				page[100] ^= 0x40; /* a disk that returns the wrong data without an error */
+			fm->swap_reads++;
+		}
+		struct mm_swap_failure f;
+		if (mm_swap_complete(&fm->mm, r.id, status, &f) < 0) {
+			fm->swap_failures++;
+			fm->last_failure = f;
+		}
+		done++;
+	}
+	return done;
 }
 
 static const struct mm_ops fm_ops_unmap = {
@@ -91,8 +106,7 @@ static const struct mm_ops fm_ops_unmap = {
 	.unmap = fm_unmap,
 	.unmap_deferred = fm_unmap_deferred,
 	.flush = fm_flush,
-	.swap_write = fm_swap_write,
-	.swap_read = fm_swap_read,
+	.swap_submit = fm_swap_submit,
 };
 
 static const struct mm_ops fm_ops_abits = {
@@ -102,8 +116,7 @@ static const struct mm_ops fm_ops_abits = {
 	.test_clear_accessed = fm_test_clear_accessed,
 	.unmap_deferred = fm_unmap_deferred,
 	.flush = fm_flush,
-	.swap_write = fm_swap_write,
-	.swap_read = fm_swap_read,
+	.swap_submit = fm_swap_submit,
 };
 
 int fm_init(struct fake_machine *fm, uint64_t base, uint64_t npages, uint64_t nslots, const struct mm_tunables *t,
@@ -132,6 +145,7 @@ void fm_destroy(struct fake_machine *fm)
 	for (unsigned i = 0; i < MM_MAX_VMS; i++)
 		if (fm->mm.vm[i])
 			fm_vm_destroy(fm, fm->mm.vm[i]);
+	fm_disk_settle(fm); /* the orphans of destroyed VMs' I/O, before the core goes */
 	mm_destroy(&fm->mm);
 	free(fm->mem);
 	free(fm->swap);
@@ -180,6 +194,10 @@ void *fm_access(struct fake_machine *fm, struct mm_vm *vm, ppn_t ppn, bool write
 			return fm->mem + (uint64_t)e->mpn_off[ppn.v] * PAGE_SIZE;
 		}
 		rc = mm_fault(&fm->mm, vm, ppn, write);
+		if (rc == -EAGAIN && !fm->disk_manual && fm_disk_complete(fm, MM_SWAP_IO_MAX)) {
+			tries--; /* the vCPU waited for its swap-in: the access runs again */
+			continue;
+		}
 		if (rc < 0)
 			break;
 		rc = -EINVAL; /* a fault that returned 0 must have installed a usable mapping */

@@ -143,10 +143,26 @@ static void swapped_page_ballooned_frees_slot(void **state)
 	struct bfix b = setup();
 	mm_balloon_connect(&b.fm->mm, b.vm);
 	assert_int_equal(mm_swap_out(&b.fm->mm, b.vm, PPN(4)), 0);
+	fm_disk_settle(b.fm);
+	assert_int_equal(st(b.vm, 4), PS_SWAPPED);
 	assert_int_equal(b.fm->mm.swap.used, 1);
 	ppn_t one = PPN(4);
 	assert_int_equal(mm_balloon_lock(&b.fm->mm, b.vm, &one, 1, NULL), 0);
 	assert_int_equal(b.fm->mm.swap.used, 0);
+	/* A page whose write is still in flight: the balloon takes it at once, the write's page and slot go back to
+	 * the machine when the disk is done with them (it may still be reading the page). */
+	assert_int_equal(mm_swap_out(&b.fm->mm, b.vm, PPN(5)), 0);
+	assert_int_equal(st(b.vm, 5), PS_PAGING_OUT);
+	uint32_t free_before = mm_free_pages(&b.fm->mm);
+	one = PPN(5);
+	assert_int_equal(mm_balloon_lock(&b.fm->mm, b.vm, &one, 1, NULL), 0);
+	assert_int_equal(st(b.vm, 5), PS_BALLOONED);
+	assert_int_equal(mm_free_pages(&b.fm->mm), free_before);
+	assert_int_equal(mm_audit(&b.fm->mm), 0);
+	assert_int_equal(fm_disk_settle(b.fm), 1);
+	assert_int_equal(mm_free_pages(&b.fm->mm), free_before + 1);
+	assert_int_equal(b.fm->mm.swap.used, 0);
+	assert_int_equal(mm_audit(&b.fm->mm), 0);
 	done_machine(b.fm);
 }
 

@@ -28,8 +28,16 @@ static void out_and_in_keeps_contents(void **state)
 	for (unsigned p = 0; p < 16; p++)
 		assert_int_equal(mm_swap_out(&fm->mm, a, PPN(p)), 0);
 	assert_int_equal(mm_swap_out(&fm->mm, a, PPN(16)), -ENOSPC); /* max - min = 16 slots reserved */
+	/* Queued, not written: the pages stay until the disk is done, and nothing was written under the lock. */
+	assert_int_equal(a->pmap.count[PS_PAGING_OUT], 16);
+	assert_int_equal(mm_free_pages(&fm->mm), free_before);
+	assert_int_equal(fm->swap_writes, 0);
+	assert_int_equal(mm_swap_inflight(&fm->mm), 16);
+	assert_int_equal(mm_audit(&fm->mm), 0);
+	assert_int_equal(fm_disk_settle(fm), 16);
 	assert_int_equal(mm_free_pages(&fm->mm), free_before + 16);
 	assert_int_equal(a->pmap.count[PS_SWAPPED], 16);
+	assert_int_equal(mm_audit(&fm->mm), 0);
 	assert_false(fm_mapped(fm, a, PPN(3), NULL));
 	assert_int_equal(fm_read_seed(fm, a, PPN(3), &seed), 0); /* swap-in on the fault */
 	assert_int_equal(seed, 1003);
@@ -56,25 +64,130 @@ static void share_before_swap(void **state)
 	done_machine(fm);
 }
 
-static void io_error_leaves_page(void **state)
+/* A failed write keeps the page; a failed read (or a wrong page from the disk) maps nothing and stops the VM. */
+static void io_errors_lose_nothing(void **state)
+{
+	struct fake_machine *fm = mk_machine(64, 64, NULL);
+	struct mm_vm *a = mk_vm(fm, "a", 32, 0, 1), *b = mk_vm(fm, "b", 32, 0, 1);
+	uint64_t seed;
+
+	assert_int_equal(fm_write_pattern(fm, a, PPN(0), 5), 0);
+	fm->fail_swap_io = 1;
+	assert_int_equal(mm_swap_out(&fm->mm, a, PPN(0)), 0);
+	assert_int_equal(fm_disk_settle(fm), 1);
+	assert_int_equal(st(a, 0), PS_PRIVATE);
+	assert_int_equal(fm->mm.swap.used, 0);
+	assert_int_equal(fm->mm.stat.swap_errors, 1);
+	assert_int_equal(fm_read_seed(fm, a, PPN(0), &seed), 0);
+	assert_int_equal(seed, 5);
+	fm->fail_swap_io = 0;
+	assert_int_equal(mm_swap_out(&fm->mm, a, PPN(0)), 0);
+	fm_disk_settle(fm);
+	assert_int_equal(st(a, 0), PS_SWAPPED);
+	/* The read fails: the page stays in its slot, nothing is mapped, the VM is reported and its faults refused. */
+	fm->fail_swap_io = 1;
+	fm->disk_manual = true;
+	assert_int_equal(mm_fault(&fm->mm, a, PPN(0), false), -EAGAIN);
+	assert_int_equal(st(a, 0), PS_PAGING_IN);
+	assert_int_equal(mm_fault(&fm->mm, a, PPN(0), false), -EAGAIN); /* still in flight: wait again */
+	assert_int_equal(fm_disk_settle(fm), 1);
+	assert_int_equal(fm->swap_failures, 1);
+	assert_int_equal(fm->last_failure.vm, a->id);
+	assert_int_equal(fm->last_failure.ppn.v, 0);
+	assert_string_equal(fm->last_failure.why, "read error");
+	assert_int_equal(st(a, 0), PS_SWAPPED);
+	assert_false(fm_mapped(fm, a, PPN(0), NULL));
+	assert_int_equal(mm_fault(&fm->mm, a, PPN(0), false), -EIO);
+	assert_int_equal(mm_audit(&fm->mm), 0);
+	/* A disk that returns another page without an error: the checksum catches it. */
+	fm->fail_swap_io = 0;
+	fm->corrupt_reads = true;
+	assert_int_equal(fm_write_pattern(fm, b, PPN(3), 77), 0);
+	assert_int_equal(mm_swap_out(&fm->mm, b, PPN(3)), 0);
+	fm_disk_settle(fm);
+	assert_int_equal(mm_fault(&fm->mm, b, PPN(3), true), -EAGAIN);
+	fm_disk_settle(fm);
+	assert_int_equal(fm->swap_failures, 2);
+	assert_string_equal(fm->last_failure.why, "checksum mismatch");
+	assert_int_equal(fm->last_failure.vm, b->id);
+	assert_int_equal(st(b, 3), PS_SWAPPED);
+	assert_int_equal(mm_audit(&fm->mm), 0);
+	/* Stopping the failed VMs frees their slots. */
+	fm_vm_destroy(fm, a);
+	fm_vm_destroy(fm, b);
+	assert_int_equal(fm->mm.swap.used, 0);
+	done_machine(fm);
+}
+
+/* A guest touching a page whose write is in flight gets it back from memory at once; the write's slot is freed
+ * when the write ends.  A page being read in waits; a swap-in that arrives after the page was ballooned only frees. */
+static void in_flight_pages(void **state)
 {
 	struct fake_machine *fm = mk_machine(64, 64, NULL);
 	struct mm_vm *a = mk_vm(fm, "a", 32, 0, 1);
 	uint64_t seed;
 
-	assert_int_equal(fm_write_pattern(fm, a, PPN(0), 5), 0);
-	fm->fail_swap_io = 1;
-	assert_int_equal(mm_swap_out(&fm->mm, a, PPN(0)), -EIO);
-	assert_int_equal(st(a, 0), PS_PRIVATE);
-	assert_true(fm_mapped(fm, a, PPN(0), NULL));
-	fm->fail_swap_io = 0;
+	fm->disk_manual = true;
+	mm_balloon_connect(&fm->mm, a);
+	for (unsigned p = 0; p < 4; p++)
+		assert_int_equal(fm_write_pattern(fm, a, PPN(p), 40 + p), 0);
 	assert_int_equal(mm_swap_out(&fm->mm, a, PPN(0)), 0);
-	fm->fail_swap_io = 1;
-	assert_int_equal(mm_fault(&fm->mm, a, PPN(0), false), -EIO);
-	assert_int_equal(st(a, 0), PS_SWAPPED);
-	fm->fail_swap_io = 0;
+	assert_false(fm_mapped(fm, a, PPN(0), NULL));
+	assert_int_equal(fm_write_pattern(fm, a, PPN(0), 99), 0); /* taken back, written */
+	assert_int_equal(st(a, 0), PS_PRIVATE);
+	assert_int_equal(a->stat.swap_cancels, 1);
+	assert_int_equal(fm->mm.swap.used, 1); /* the write's slot, until the write ends */
+	assert_int_equal(mm_audit(&fm->mm), 0);
+	assert_int_equal(fm_disk_settle(fm), 1);
+	assert_int_equal(fm->mm.swap.used, 0);
+	assert_int_equal(st(a, 0), PS_PRIVATE);
 	assert_int_equal(fm_read_seed(fm, a, PPN(0), &seed), 0);
-	assert_int_equal(seed, 5);
+	assert_int_equal(seed, 99);
+	/* Swap-in in flight, then the guest balloons that page: the read's page and slot go back when it ends. */
+	assert_int_equal(mm_swap_out(&fm->mm, a, PPN(1)), 0);
+	fm_disk_settle(fm);
+	uint32_t free_before = mm_free_pages(&fm->mm);
+	assert_int_equal(mm_fault(&fm->mm, a, PPN(1), false), -EAGAIN);
+	assert_int_equal(mm_vm_alloc(a), 4);
+	ppn_t one = PPN(1);
+	assert_int_equal(mm_balloon_lock(&fm->mm, a, &one, 1, NULL), 0);
+	assert_int_equal(st(a, 1), PS_BALLOONED);
+	assert_int_equal(mm_audit(&fm->mm), 0);
+	fm_disk_settle(fm);
+	assert_int_equal(mm_free_pages(&fm->mm), free_before);
+	assert_int_equal(fm->mm.swap.used, 0);
+	assert_int_equal(fm->swap_failures, 0);
+	/* A VM destroyed with I/O in flight: everything comes back once the disk is done. */
+	assert_int_equal(mm_swap_out(&fm->mm, a, PPN(2)), 0);
+	assert_int_equal(mm_swap_out(&fm->mm, a, PPN(3)), 0);
+	fm_disk_complete(fm, 1);
+	assert_int_equal(mm_fault(&fm->mm, a, PPN(2), false), -EAGAIN);
+	fm_vm_destroy(fm, a);
+	assert_int_equal(mm_audit(&fm->mm), 0);
+	assert_int_equal(fm_disk_settle(fm), 2);
+	assert_int_equal(mm_free_pages(&fm->mm), 64);
+	assert_int_equal(fm->mm.swap.used, 0);
+	assert_int_equal(mm_audit(&fm->mm), 0);
+	done_machine(fm);
+}
+
+/* Swapping pauses when every I/O entry is in flight, and goes on as they complete. */
+static void io_table_full(void **state)
+{
+	struct fake_machine *fm = mk_machine(MM_SWAP_IO_MAX + 64, MM_SWAP_IO_MAX + 64, NULL);
+	struct mm_vm *a = mk_vm(fm, "a", MM_SWAP_IO_MAX + 32, 0, 1);
+
+	fm->disk_manual = true;
+	for (unsigned p = 0; p < MM_SWAP_IO_MAX + 8; p++)
+		assert_int_equal(fm_write_pattern(fm, a, PPN(p), p + 1), 0);
+	assert_int_equal(mm_swap_victims(&fm->mm, a, MM_SWAP_IO_MAX + 8), MM_SWAP_IO_MAX);
+	assert_int_equal(mm_swap_out(&fm->mm, a, PPN(MM_SWAP_IO_MAX + 7)) == -EAGAIN ||
+			 st(a, MM_SWAP_IO_MAX + 7) != PS_PRIVATE, 1);
+	fm_disk_complete(fm, 8);
+	assert_int_equal(mm_swap_victims(&fm->mm, a, 8), 8);
+	assert_int_equal(mm_audit(&fm->mm), 0);
+	fm_disk_settle(fm);
+	assert_int_equal(a->pmap.count[PS_SWAPPED], MM_SWAP_IO_MAX + 8);
 	done_machine(fm);
 }
 
@@ -94,12 +207,15 @@ static void hard_state_swaps_to_target(void **state)
 	mm_tick(&fm->mm, 1000);
 	assert_int_equal(fm->mm.state, MS_HARD);
 	assert_true(a->target < 491 && b->target < 491);
-	mm_tick(&fm->mm, 2000);
+	for (uint64_t t = 2000; t <= 5000; t += 1000) { /* at most MM_SWAP_IO_MAX writes in flight per tick */
+		mm_tick(&fm->mm, t);
+		fm_disk_settle(fm);
+	}
 	assert_true(mm_vm_alloc(a) <= a->target + 1 && mm_vm_alloc(b) <= b->target + 1);
 	assert_true(mm_free_pages(&fm->mm) >= 60);
 	char line[256];
 	mm_memstat_vm(&fm->mm, a, line, sizeof(line));
-	assert_non_null(strstr(line, "memstat t=2000 vm=a max=3 min=0 shares=1000 alloc="));
+	assert_non_null(strstr(line, "memstat t=5000 vm=a max=3 min=0 shares=1000 alloc="));
 	assert_non_null(strstr(line, " swapped="));
 	assert_non_null(strstr(line, " state="));
 	done_machine(fm);
@@ -127,6 +243,7 @@ static void distrusted_balloon_is_swapped_in_soft(void **state)
 			assert_int_equal(mm_balloon_lock(&fm->mm, good, &p, 1, NULL), 0);
 		}
 		mm_tick(&fm->mm, t);
+		fm_disk_settle(fm);
 	}
 	assert_true(stuck->balloon.distrusted);
 	assert_false(good->balloon.distrusted);
@@ -141,7 +258,9 @@ int main(void)
 		cmocka_unit_test(slots),
 		cmocka_unit_test(out_and_in_keeps_contents),
 		cmocka_unit_test(share_before_swap),
-		cmocka_unit_test(io_error_leaves_page),
+		cmocka_unit_test(io_errors_lose_nothing),
+		cmocka_unit_test(in_flight_pages),
+		cmocka_unit_test(io_table_full),
 		cmocka_unit_test(hard_state_swaps_to_target),
 		cmocka_unit_test(distrusted_balloon_is_swapped_in_soft),
 	};
