@@ -88,7 +88,12 @@ void mm_reclaim_step(struct mm *mm, uint64_t elapsed_ms)
 		 * driver, or the balloon already at its cap (SPEC §2.6: "page only where ballooning cannot"). */
 		bool capped = mm_balloon_size(vm) >= vm->ram_pages * mm->tun.balloon_max_pm / 1000;
 		bool swap = above && ((act & MSA_SWAP) || ((act & MSA_BALLOON) && (!balloon_usable(vm) || capped)));
-		vm->blocked = above && (act & MSA_BLOCK);
+		/* Blocking holds a VM while swapping brings it down (paper §3.3).  A VM that swap cannot bring down (no
+		 * swap area, or its reservation used up) is not blocked: its own guest, through the balloon, is all
+		 * that can free its memory, and a guest that may not run frees nothing - four such guests froze in
+		 * low with free machine memory they were not allowed to use (measured 2026-12-02). */
+		bool swappable = vm->swap_used < vm->swap_reserved;
+		vm->blocked = above && (act & MSA_BLOCK) && swappable;
 		if (!swap) {
 			vm->swap_credit_mp = 0;
 			continue;

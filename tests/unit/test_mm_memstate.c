@@ -56,12 +56,28 @@ static void machine_changes_state_and_retargets(void **state)
 	done_machine(fm);
 }
 
+/* Without swap, low blocks nobody: only the VM's own guest (its balloon) can free its memory, and must run to. */
+static void low_without_swap_blocks_nobody(void **state)
+{
+	struct fake_machine *fm = mk_machine(1000, 0, NULL);
+	struct mm_vm *a = mk_vm(fm, "a", 1000, 0, 1);
+
+	for (unsigned p = 0; p < 995; p++)
+		assert_int_equal(fm_write_pattern(fm, a, PPN(p), p + 1), 0);
+	mm_tick(&fm->mm, 1000);
+	assert_int_equal(fm->mm.state, MS_LOW);
+	assert_true(a->target < 995);
+	assert_false(a->blocked);
+	done_machine(fm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(thresholds_and_hysteresis),
 		cmocka_unit_test(actions),
 		cmocka_unit_test(machine_changes_state_and_retargets),
+		cmocka_unit_test(low_without_swap_blocks_nobody),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
