@@ -82,12 +82,16 @@ void mm_reclaim_step(struct mm *mm, uint64_t elapsed_ms)
 		struct mm_vm *vm = mm->vm[i];
 		if (!vm)
 			continue;
-		uint64_t alloc = mm_vm_alloc(vm);
+		/* Pages whose write is in flight are leaving already: counting them would swap out more each tick. */
+		uint64_t alloc = mm_vm_alloc(vm) - vm->pmap.count[PS_PAGING_OUT];
 		bool above = alloc > vm->target;
 		/* Swap when the state asks for it, or in soft when this VM's balloon cannot do the job: no trusted
-		 * driver, or the balloon already at its cap (SPEC §2.6: "page only where ballooning cannot"). */
+		 * driver, or the balloon already at its cap (SPEC §2.6: "page only where ballooning cannot"); and in any
+		 * state when the VM holds more than an operator's lowered max and its balloon cannot take it back. */
 		bool capped = mm_balloon_size(vm) >= vm->ram_pages * mm->tun.balloon_max_pm / 1000;
-		bool swap = above && ((act & MSA_SWAP) || ((act & MSA_BALLOON) && (!balloon_usable(vm) || capped)));
+		bool over_max = alloc > vm->max_pages && (!balloon_usable(vm) || capped);
+		bool swap = above && ((act & MSA_SWAP) || ((act & MSA_BALLOON) && (!balloon_usable(vm) || capped)) ||
+				      over_max);
 		/* Blocking holds a VM while swapping brings it down (paper §3.3).  A VM that swap cannot bring down (no
 		 * swap area, or its reservation used up) is not blocked: its own guest, through the balloon, is all
 		 * that can free its memory, and a guest that may not run frees nothing - four such guests froze in

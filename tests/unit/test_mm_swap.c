@@ -252,6 +252,31 @@ static void distrusted_balloon_is_swapped_in_soft(void **state)
 	done_machine(fm);
 }
 
+/* An operator lowers the max of a VM without a balloon driver: swapping brings it down in any state. */
+static void lowered_max_is_swapped_down(void **state)
+{
+	struct fake_machine *fm = mk_machine(1000, 1000, NULL);
+	struct mm_vm *a = mk_vm(fm, "a", 400, 16, 1000);
+
+	for (unsigned p = 0; p < 300; p++)
+		assert_int_equal(fm_write_pattern(fm, a, PPN(p), p + 1), 0);
+	assert_int_equal(mm_vm_set_max(&fm->mm, a, 100), 0);
+	for (uint64_t t = 1000; t <= 4000; t += 1000) {
+		mm_tick(&fm->mm, t);
+		fm_disk_settle(fm);
+	}
+	assert_int_equal(fm->mm.state, MS_HIGH);
+	assert_true(mm_vm_alloc(a) <= 100);
+	assert_true(a->pmap.count[PS_SWAPPED] >= 200);
+	for (unsigned p = 0; p < 300; p++) { /* every page comes back as it was */
+		uint64_t seed;
+		assert_int_equal(fm_read_seed(fm, a, PPN(p), &seed), 0);
+		assert_int_equal(seed, p + 1);
+	}
+	assert_int_equal(mm_audit(&fm->mm), 0);
+	done_machine(fm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -261,6 +286,7 @@ int main(void)
 		cmocka_unit_test(io_errors_lose_nothing),
 		cmocka_unit_test(in_flight_pages),
 		cmocka_unit_test(io_table_full),
+		cmocka_unit_test(lowered_max_is_swapped_down),
 		cmocka_unit_test(hard_state_swaps_to_target),
 		cmocka_unit_test(distrusted_balloon_is_swapped_in_soft),
 	};
