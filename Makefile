@@ -163,6 +163,12 @@ $(BUILD)/test/unit/test_vdev_pit: $(BUILD)/test/tests/unit/test_vdev_pit.o $(VDE
 	@echo "  LINK    $@"
 	@$(CC) $(TEST_CFLAGS) $^ -lcmocka -lm -o $@
 
+# The block-device layer's checks run against a fake driver: its test links drivers/block/blockdev.c itself.
+$(BUILD)/test/unit/test_blockdev: $(BUILD)/test/tests/unit/test_blockdev.o $(BUILD)/test/drivers/block/blockdev.o \
+		$(TEST_LIB)
+	@echo "  LINK    $@"
+	@$(CC) $(TEST_CFLAGS) $^ -lcmocka -lm -o $@
+
 unit: $(UNIT_BINS)
 	@scripts/run-unit.sh $(UNIT_BINS)
 
@@ -188,6 +194,12 @@ boot-test: $(BUILD)/ballast.iso $(BUILD)/ballast-fault.iso $(EDGE_ISOS)
 # The guest side without ballast, in QEMU TCG (about a minute): both kernel flavours load their own modules (which
 # refuse without ballast), the balloon driver against a hypervisor simulated in the guest, zram swap and memload.
 guest-checks: guest-balloon-qemu-test guest-balloon-fakehv-test guest-zram-qemu-test
+
+# The disk path in QEMU TCG (about 30 s): PCI and ATA discovery, the swap-signature check, test=disk by DMA and by
+# PIO, injected device errors and a timeout; the disks without a signature must come out unchanged.
+disk-test: $(BUILD)/ballast.elf
+	tests/boot/disk-selftest.sh
+.PHONY: disk-test
 
 test: unit kcheck boot-test guest-checks regress $(TEST_EXTRA)
 

@@ -1,6 +1,6 @@
 /*
  * The mm core's mechanism in the hypervisor (mm/mm_ops.h): page contents through the identity map, the pmap's
- * hardware copy in each VM's EPT, accessed bits from EPT A/D, and (until a disk driver exists) no swap device.
+ * hardware copy in each VM's EPT, accessed bits from EPT A/D, and swap I/O queued to kernel/swap_io.c.
  *
  * Machine memory is split once at boot.  The frame allocator keeps a reserve for the hypervisor's own metadata (the
  * mm core's pool records and sharing table, each VM's pmap, VMCS and bitmaps); everything else becomes the mm
@@ -13,6 +13,7 @@
 #include "kernel/memory.h"
 #include "kernel/panic.h"
 #include "kernel/printk.h"
+#include "kernel/swap_io.h"
 #include "kernel/vm.h"
 #include "vmx/ept.h"
 #include "vmx/vmx.h"
@@ -102,7 +103,7 @@ static const struct mm_ops hv_ops_ad = {
 	.test_clear_accessed = hv_test_clear_accessed,
 	.unmap_deferred = hv_unmap_deferred,
 	.flush = hv_flush,
-	/* No swap_submit yet: mm_init gets 0 slots until the swap path is wired to a disk (drivers/block/). */
+	.swap_submit = swap_io_submit,
 };
 
 /* Without EPT A/D bits the core samples by unmapping pages instead. */
@@ -112,7 +113,7 @@ static const struct mm_ops hv_ops_no_ad = {
 	.unmap = hv_unmap,
 	.unmap_deferred = hv_unmap_deferred,
 	.flush = hv_flush,
-	/* No swap_submit yet: mm_init gets 0 slots until the swap path is wired to a disk (drivers/block/). */
+	.swap_submit = swap_io_submit,
 };
 
 uint32_t hv_mm_vm_device_pages(void)
@@ -129,6 +130,11 @@ void hv_mm_attach(unsigned mm_id, struct vm *vm)
 void hv_mm_detach(unsigned mm_id)
 {
 	vm_by_mm_id[mm_id] = 0;
+}
+
+struct vm *hv_mm_vm(unsigned mm_id)
+{
+	return mm_id < MM_MAX_VMS ? vm_by_mm_id[mm_id] : 0;
 }
 
 /* Take runs from the frame allocator, largest first, until the pool has its pages or the ranges run out. */
@@ -163,11 +169,12 @@ void hv_mm_init(void)
 	t.overhead_dev_pages = hv_mm_vm_device_pages();
 	unsigned n = carve_pool(r, MPOOL_MAX_RANGES, frames.free_pages - reserve);
 	bool ad = vmx_caps.ept_vpid & EPT_CAP_AD;
-	int err = mm_init(&hv_mm, &t, ad ? &hv_ops_ad : &hv_ops_no_ad, 0, r, n, 0);
+	uint64_t slots = swap_io_slots();
+	int err = mm_init(&hv_mm, &t, ad ? &hv_ops_ad : &hv_ops_no_ad, 0, r, n, slots);
 	if (err)
 		panic("mm: init failed: %s", errno_name(err));
 	printk("mm: %llu MiB in the guest pool (%u ranges), %llu MiB kept for the hypervisor; sampling by %s; "
-	       "no swap device\n",
+	       "swap: %llu MiB\n",
 	       (unsigned long long)(hv_mm.pool.npages >> 8), n, (unsigned long long)(frames.free_pages >> 8),
-	       ad ? "EPT accessed bits" : "unmapping");
+	       ad ? "EPT accessed bits" : "unmapping", (unsigned long long)(slots >> 8));
 }

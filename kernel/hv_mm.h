@@ -16,6 +16,7 @@ void hv_mm_init(void);
 /* The EPT behind mm VM id (the pmap ops reach VMs by id); set at VM creation, cleared at destruction. */
 void hv_mm_attach(unsigned mm_id, struct vm *vm);
 void hv_mm_detach(unsigned mm_id);
+struct vm *hv_mm_vm(unsigned mm_id); /* NULL when none is attached */
 /* Per-VM overhead outside the pool that admission must count: VMCS, bitmaps, device state (struct vm). */
 uint32_t hv_mm_vm_device_pages(void);
 

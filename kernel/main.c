@@ -10,7 +10,10 @@
 #include <ballast/string.h>
 #include "arch/x86_64/tsc.h"
 #include "drivers/i8259.h"
+#include "drivers/pci/pci.h"
 #include "kernel/bootinfo.h"
+#include "kernel/disk_selftest.h"
+#include "kernel/disks.h"
 #include "kernel/guests.h"
 #include "kernel/hv_mm.h"
 #include "kernel/memory.h"
@@ -18,6 +21,7 @@
 #include "kernel/vm.h"
 #include "kernel/panic.h"
 #include "kernel/printk.h"
+#include "kernel/swap_io.h"
 #include "vmx/vmx.h"
 
 #define BALLAST_VERSION "0.1"
@@ -29,7 +33,8 @@ static const void *identity(uint64_t paddr)
 	return paddr && paddr < BOOT_IDENTITY_MAP_END ? (const void *)paddr : 0;
 }
 
-/* Deliberate failures for the boot tests: prove that an exception in the hypervisor is reported in full. */
+/* Boot-test hooks: deliberate failures that prove an exception in the hypervisor is reported in full, and
+ * self-tests of hardware paths that a normal boot does not exercise (test=disk writes to swap areas). */
 static void run_test_hook(const char *cmdline)
 {
 	char what[16];
@@ -41,6 +46,8 @@ static void run_test_hook(const char *cmdline)
 		*(volatile uint64_t *)0xdead000000ULL = 0x5a5a; /* canonical, never mapped: #PF with CR2 = this address */
 	else if (!strcmp(what, "ud"))
 		__asm__ volatile("ud2");
+	else if (!strcmp(what, "disk"))
+		disk_selftest();
 	else
 		printk("test hook: unknown test '%s'\n", what);
 }
@@ -70,13 +77,17 @@ void kmain(uint32_t magic, uint64_t info)
 		       BOOTINFO_MAX_MODULES);
 
 	memory_init(&boot_info);
+	/* The TSC before the disks: their commands' deadlines are TSC values. */
+	tsc_calibrate();
+	printk("tsc: %llu.%03llu MHz (measured against the PIT)\n", (unsigned long long)(tsc_hz / 1000000),
+	       (unsigned long long)(tsc_hz / 1000 % 1000));
+	/* Host devices before the VT-x check, so that they are found (and tested) in QEMU's TCG, which has no VT-x. */
+	pci_init();
+	disks_init(boot_info.cmdline);
 	run_test_hook(boot_info.cmdline);
 
 	if (vmx_detect() < 0)
 		hypervisor_halt("no usable VT-x");
-	tsc_calibrate();
-	printk("tsc: %llu.%03llu MHz (measured against the PIT)\n", (unsigned long long)(tsc_hz / 1000000),
-	       (unsigned long long)(tsc_hz / 1000 % 1000));
 	if (vmx_cpu_enable() < 0)
 		hypervisor_halt("cannot enter VMX operation");
 	printk("boot complete (%llu ms since power-on by the TSC)\n", (unsigned long long)(tsc_to_ns(rdtsc()) / 1000000));
@@ -85,5 +96,6 @@ void kmain(uint32_t magic, uint64_t info)
 	int clean = guests_run(&boot_info);
 	printk("guests: %d stopped cleanly\n", clean);
 	periodic_report();
+	swap_io_report();
 	hypervisor_halt(boot_info.nmodules ? "all guests stopped" : "no guests to run yet");
 }

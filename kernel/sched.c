@@ -20,6 +20,7 @@
 #include "arch/x86_64/tsc.h"
 #include "kernel/hv_mm.h"
 #include "kernel/periodic.h"
+#include "kernel/swap_io.h"
 #include "kernel/printk.h"
 #include "kernel/sched.h"
 
@@ -128,6 +129,7 @@ unsigned sched_run(void)
 	unsigned clean = 0;
 
 	while (nqueued) {
+		swap_io_poll(); /* disk completions: parked vCPUs become runnable (kernel/swap_io.c) */
 		uint64_t now = rdtsc();
 		if (now >= next_housekeeping) {
 			periodic_tick(now);

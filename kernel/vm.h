@@ -58,6 +58,7 @@ struct vm_stats {
 	uint64_t pages_backed;	  /* EPT violations the memory manager resolved */
 	uint64_t zero_stores_elided; /* pages a guest zeroed that stayed unbacked (vmx/zero_store.c) */
 	uint64_t mem_waits;	  /* EPT violations that had to wait for reclamation */
+	uint64_t swap_waits;	  /* EPT violations that waited for their page to come back from swap */
 	uint64_t hypercalls, hypercall_errors;
 	uint64_t unclaimed_pio;
 	uint64_t injected_irqs;

@@ -15,6 +15,7 @@
 #include "vmx/vmx_insn.h"
 
 #define MEM_WAIT_NS 1000000ULL /* 1 ms: how long a VM waiting for memory stays off the CPU before it retries */
+#define SWAP_WAIT_NS 50000ULL /* 50 us: a vCPU whose page is being read from swap checks again this often */
 
 void vcpu_skip_instruction(struct vm *vm, const struct exit_info *e)
 {
@@ -234,6 +235,13 @@ static enum exit_action handle_ept_violation(struct vm *vm, const struct exit_in
 
 	if (err == 0)
 		return EXIT_RESUME;
+	if (err == -EAGAIN) { /* its page is coming back from swap: only this vCPU waits (kernel/swap_io.c) */
+		vm->stats.swap_waits++;
+		vm->wait_until_tsc = rdtsc() + ns_to_tsc(SWAP_WAIT_NS);
+		return EXIT_RESUME;
+	}
+	if (err == -EIO) /* an earlier swap-in of this VM failed: its memory cannot be trusted (kernel/swap_io.c) */
+		return stop_with_dump(vm, e, "a page of this VM could not be read back from swap");
 	if (err == -ENOMEM || err == -EBUSY) {
 		/* No machine page now, or the VM is blocked above its target in the low state: the access is retried
 		 * after reclamation has had a chance (the scheduler runs others and the memory manager meanwhile). */

@@ -9,6 +9,7 @@
 #include <ballast/errno.h>
 #include <ballast/string.h>
 #include <uapi/ballast_hypercall.h>
+#include "arch/x86_64/tsc.h"
 #include "kernel/hv_mm.h"
 #include "kernel/printk.h"
 #include "kernel/vm.h"
@@ -61,6 +62,12 @@ static int32_t batch_status[BALLAST_BATCH_MAX];
 static struct mm_ppn_run batch_runs[BALLAST_BATCH_MAX];
 static unsigned batch_slot[BALLAST_BATCH_MAX]; /* batch entry of each PPN or run handed to the core */
 
+/* Not an answer: the batch page is not in memory right now (being read back from swap, or no machine page free).
+ * The VMCALL is not completed; the guest runs it again after a short wait, exactly as it would retry a faulting
+ * instruction, and nothing has changed meanwhile (the batch is read before anything is done). */
+#define HC_RETRY INT64_MIN
+#define HC_RETRY_NS 100000ULL
+
 static int64_t hc_batch(struct vm *vm, struct guest_regs *g, uint64_t nr)
 {
 	uint64_t gpa = g->rbx, n = g->rcx;
@@ -74,7 +81,7 @@ static int64_t hc_batch(struct vm *vm, struct guest_regs *g, uint64_t nr)
 	if (n == 0 || n > BALLAST_BATCH_MAX)
 		return -E2BIG;
 	if ((err = vm_read(vm, gpa, batch, n * sizeof(batch[0]))) < 0)
-		return -EINVAL;
+		return err == -EAGAIN || err == -ENOMEM || err == -EBUSY ? HC_RETRY : -EINVAL;
 	for (unsigned i = 0; i < n; i++) {
 		struct ballast_batch_entry *b = &batch[i];
 		bool report = nr == BALLAST_HC_REPORT;
@@ -126,7 +133,6 @@ enum exit_action handle_vmcall(struct vm *vm, const struct exit_info *e)
 	uint64_t nr = g->rax;
 	int64_t rc;
 
-	vcpu_skip_instruction(vm, e);
 	vm->stats.hypercalls++;
 	if (cpl != 0)
 		rc = -EPERM;
@@ -142,6 +148,11 @@ enum exit_action handle_vmcall(struct vm *vm, const struct exit_info *e)
 		rc = hc_batch(vm, g, nr);
 	else
 		rc = hc_stats(vm, g);
+	if (rc == HC_RETRY) {
+		vm->wait_until_tsc = rdtsc() + ns_to_tsc(HC_RETRY_NS);
+		return EXIT_RESUME;
+	}
+	vcpu_skip_instruction(vm, e);
 	g->rax = (uint64_t)rc;
 	/* Partial batches are routine (the guest reads each status); anything else is worth a (bounded) log line. */
 	if (rc < 0 && rc != -EAGAIN && vm->stats.hypercall_errors++ < 32)

@@ -147,6 +147,18 @@ static inline uint32_t inl(uint16_t port)
 	return v;
 }
 
+/* String port I/O: count 16-bit words between a port and memory (an ATA data block).  "memory": the buffer is
+ * read or written behind the compiler's back. */
+static inline void insw(uint16_t port, void *buf, unsigned long count)
+{
+	__asm__ volatile("rep insw" : "+D"(buf), "+c"(count) : "d"(port) : "memory");
+}
+
+static inline void outsw(uint16_t port, const void *buf, unsigned long count)
+{
+	__asm__ volatile("rep outsw" : "+S"(buf), "+c"(count) : "d"(port) : "memory");
+}
+
 /* Save / restore the x87, MMX and SSE registers (512 bytes, 16-byte aligned; needs CR4.OSFXSR for the XMMs). */
 static inline void fxsave(void *area) { __asm__ volatile("fxsave64 (%0)" : : "r"(area) : "memory"); }
 static inline void fxrstor(const void *area) { __asm__ volatile("fxrstor64 (%0)" : : "r"(area) : "memory"); }

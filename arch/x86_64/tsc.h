@@ -6,7 +6,9 @@
 #ifndef ARCH_X86_64_TSC_H
 #define ARCH_X86_64_TSC_H
 
+#include <stdbool.h>
 #include <stdint.h>
+#include "arch/x86_64/cpu.h"
 
 extern uint64_t tsc_hz;
 
@@ -27,5 +29,18 @@ static inline uint64_t muldiv64(uint64_t a, uint64_t b, uint64_t c)
 
 static inline uint64_t tsc_to_ns(uint64_t cycles) { return muldiv64(cycles, 1000000000ULL, tsc_hz); }
 static inline uint64_t ns_to_tsc(uint64_t ns) { return muldiv64(ns, tsc_hz, 1000000000ULL); }
+
+/* Deadlines for polled device work: a TSC value, and whether it has passed (needs tsc_calibrate() first). */
+static inline uint64_t tsc_deadline_ms(uint64_t ms) { return rdtsc() + ns_to_tsc(ms * 1000000ULL); }
+static inline bool tsc_passed(uint64_t deadline) { return (int64_t)(rdtsc() - deadline) >= 0; }
+
+/* Spin for at least ns nanoseconds (short hardware delays: an ATA reset pulse). */
+static inline void tsc_delay_ns(uint64_t ns)
+{
+	uint64_t end = rdtsc() + ns_to_tsc(ns) + 1;
+
+	while (!tsc_passed(end))
+		cpu_relax();
+}
 
 #endif

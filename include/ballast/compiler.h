@@ -12,6 +12,7 @@
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
 #define BIT(n) (1ULL << (n))
+#define barrier() __asm__ volatile("" ::: "memory") /* the compiler may not move memory accesses across */
 #define container_of(p, type, member) ((type *)((char *)(p) - __builtin_offsetof(type, member)))
 
 #endif

@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# Disk self-test (issue 12): short QEMU TCG boots of build/ballast.elf with the boot word test=disk.  Four IDE units:
+#   ata0.0  a damaged signature (right magic, wrong CRC): refused, never written
+#   ata0.1  random bytes, no signature: "left untouched", never written
+#   ata1.0  a ballast swap area, sparse 130 GiB, so that its last slots lie beyond LBA28's 128 GiB and take LBA48
+#           commands while its first ones take LBA28 commands: written, read back and compared by the self-test
+#   ata1.1  an empty CD-ROM drive: a packet device, left alone
+# Boots: 1. bus-master DMA; 2. PIO only (ata.dma=off); 3. a write error injected (QEMU's blkdebug) must end in
+# "FAIL" with the device's error decoded, 4. likewise a read error beyond 128 GiB by PIO; 5. a disk that never answers
+# (null-co with 11 s latency) must time out, reset its channel, and leave the swap area on the same channel usable.
+# Afterwards the two foreign disks and the area's header page must be byte for byte as they were.  Each boot stops at
+# "no usable VT-x" (TCG has none), after the disks.  About 20 seconds in all.
+set -u
+cd "$(dirname "$0")/../.." || exit 2
+bt=scripts/boot-test.sh
+logs=build/logs
+dir=build/disk-test
+kernel=build/ballast.elf
+[ -f $kernel ] || { echo "disk-selftest: no $kernel (make build/ballast.elf)" >&2; exit 2; }
+mkdir -p "$dir" "$logs"
+swap=$dir/swap.img plain=$dir/plain.img damaged=$dir/damaged.img
+rm -f "$swap" "$plain" "$damaged"
+
+# A header exactly as include/ballast/swap_area.h lays it out: CRC-32 (zlib's) over the whole page, crc field zero.
+# Used for the damaged disk always, and for the area when scripts/mkswap.sh is not there.
+write_header() { # IMAGE UUID-HEX BREAK(0|1)
+  python3 - "$@" <<'PY'
+import struct, sys, time, zlib
+path, uuid_hex, damage = sys.argv[1], sys.argv[2], sys.argv[3] == "1"
+with open(path, "r+b") as f:
+    f.seek(0, 2)
+    npages = f.tell() // 4096
+    page = bytearray(4096)
+    struct.pack_into("<16sII16sQQ32sII", page, 0, b"BALLAST SWAP\r\n\x1a\n", 1, 4096, bytes.fromhex(uuid_hex),
+                     npages, int(time.time()), b"disk-selftest", 0, 0)
+    struct.pack_into("<I", page, 88, zlib.crc32(bytes(page)))
+    if damage:
+        page[64] ^= 0x01  # one bit of the label: the CRC no longer matches
+    f.seek(0)
+    f.write(page)
+PY
+}
+
+truncate -s 130G "$swap" || exit 2
+if [ -x scripts/mkswap.sh ]; then
+  scripts/mkswap.sh "$swap" --label disk-selftest > "$dir/mkswap.out" 2>&1 || { cat "$dir/mkswap.out"; exit 2; }
+else
+  write_header "$swap" "$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')" 0 || exit 2
+fi
+head -c 8M /dev/urandom > "$plain"
+head -c 8M /dev/urandom > "$damaged"
+write_header "$damaged" "$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')" 1 || exit 2
+sums() { sha256sum "$plain" "$damaged"; head -c 4096 "$swap" | sha256sum; }
+before=$(sums)
+
+drives="-drive file=$damaged,format=raw,if=ide,index=0 -drive file=$plain,format=raw,if=ide,index=1"
+drives+=" -drive file=$swap,format=raw,if=ide,index=2 -drive if=ide,index=3,media=cdrom"
+uuid='[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'
+common=(--expect 'pci: 00:01\.1 8086:7010 class 01\.01\.80 IDE controller'
+  --expect 'ata: ata0: 00:01\.1 channel 0, ports 0x1f0/0x3f6'
+  --expect 'ata: ata1\.1: packet \(ATAPI\) device'
+  --expect 'disk ata0\.0: ballast swap signature refused \(header checksum mismatch.*\): left untouched'
+  --expect 'disk ata0\.1: no ballast swap signature: left untouched'
+  --expect "swap: area $uuid on ata1\\.0, 34078719 slots \\(133119 MiB\\)"
+  --expect 'disk self-test: ata1\.0 wrote and verified 256 pages \([0-9]+\.[0-9] MiB/s write, [0-9]+\.[0-9] MiB/s read\)'
+  --expect-count 'disk self-test: ata[0-9.]+ wrote' 1
+  --expect 'disk self-test: PASS'
+  --reject 'disk self-test: FAIL|EXCEPTION|PANIC|disk ata1\.1'
+  --done '\[ballast\] halted: no usable VT-x')
+
+passed=0 failed=0
+check() { if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi; }
+check $bt --emulator qemu --kernel $kernel --append "test=disk" --qemu-args "$drives" --log $logs/disk-dma.log \
+  --timeout 90 "${common[@]}" \
+  --expect 'disk ata1\.0: 133120 MiB, 512-byte sectors, "QEMU HARDDISK" LBA48, bus-master DMA'
+check $bt --emulator qemu --kernel $kernel --append "test=disk ata.dma=off" --qemu-args "$drives" \
+  --log $logs/disk-pio.log --timeout 90 "${common[@]}" \
+  --expect 'disk ata1\.0: 133120 MiB, 512-byte sectors, "QEMU HARDDISK" LBA48, PIO'
+
+# Injected device errors: the request fails with the command and the Error register named, never as a success.
+printf '[inject-error]\nevent = "write_aio"\niotype = "write"\nerrno = "5"\nsector = "100"\n' > "$dir/write-error.conf"
+far=$(( (1 + 34078719 - 128 + 3) * 8 )) # a sector of the area's last 128 slots, beyond LBA28
+printf '[inject-error]\nevent = "read_aio"\niotype = "read"\nerrno = "5"\nsector = "%s"\n' $far > "$dir/read-error.conf"
+faulty() { echo "${drives/file=$swap,/file=blkdebug:$dir/$1:$swap,}"; }
+failing=(--expect 'disk ata0\.1: no ballast swap signature: left untouched' --expect "swap: area $uuid on ata1\\.0"
+  --reject 'disk self-test: PASS|EXCEPTION|PANIC' --done '\[ballast\] halted: no usable VT-x')
+check $bt --emulator qemu --kernel $kernel --append "test=disk" --qemu-args "$(faulty write-error.conf)" \
+  --log $logs/disk-write-error.log --timeout 90 "${failing[@]}" \
+  --expect 'disk self-test: FAIL: ata1\.0: write of slots 0-15: WRITE DMA, 128 sectors at LBA 8: error 0x04 \(ABRT\)' \
+  --expect 'disk self-test: FAIL: .*, status 0x[0-9a-f]+ \(DRDY ERR\) \(EIO\)'
+check $bt --emulator qemu --kernel $kernel --append "test=disk ata.dma=off" --qemu-args "$(faulty read-error.conf)" \
+  --log $logs/disk-read-error.log --timeout 90 "${failing[@]}" \
+  --expect 'disk self-test: FAIL: ata1\.0: read of slots 34078591-34078606: READ SECTORS EXT, 128 sectors' \
+  --expect 'disk self-test: FAIL: .* at LBA 272628736: error 0x04 \(ABRT\)'
+
+# A disk that never answers in time: its read times out, the channel is reset, and the area beside it still works.
+slow="-blockdev driver=null-co,node-name=slow,size=67108864,latency-ns=11000000000"
+slow+=" -device ide-hd,drive=slow,bus=ide.1,unit=0 -drive file=$swap,format=raw,if=ide,index=3"
+check $bt --emulator qemu --kernel $kernel --append "test=disk" --qemu-args "$slow" --log $logs/disk-timeout.log \
+  --timeout 90 \
+  --expect 'disk ata1\.0: cannot read its first page \(READ DMA, 8 sectors at LBA 0: timeout after 10000 ms ' \
+  --expect 'disk ata1\.0: cannot read .*; channel reset\): left untouched' \
+  --expect "swap: area $uuid on ata1\\.1" --expect 'disk self-test: ata1\.1 wrote and verified 256 pages' \
+  --expect 'disk self-test: PASS' --reject 'disk self-test: FAIL|EXCEPTION|PANIC' \
+  --done '\[ballast\] halted: no usable VT-x'
+
+after=$(sums)
+if [ "$before" = "$after" ]; then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1))
+  echo "disk-selftest: FAIL: a disk ballast must not write changed (sha256 before / after):"
+  printf '%s\n---\n%s\n' "$before" "$after"
+fi
+echo "disk self-test: $passed passed, $failed failed"
+[ "$failed" = 0 ] && rm -f "$swap" "$plain" "$damaged"
+[ "$failed" = 0 ]
