@@ -101,16 +101,29 @@ $(BUILD)/coordinator.iso: $(BUILD)/ballast.elf $(GUEST_CLOUD_VMLINUX) $(GUEST_IN
 	scripts/mkiso.sh $@ $(BUILD)/ballast.elf "$(GUEST_CLOUD_VMLINUX)=vmlinux-cloud" "$(GUEST_INITRAMFS)=initramfs" \
 	  "tests/boot/coordinator.conf=config"
 
+# Hypervisor swap to the machine's ATA disk (tests/boot/swap.sh, about 5 minutes in Bochs): one guest without a
+# balloon, its max lowered live under its working set.
+$(BUILD)/swap.iso: $(BUILD)/ballast.elf $(GUEST_CLOUD_VMLINUX) $(GUEST_INITRAMFS) scripts/mkiso.sh \
+		tests/boot/swap.conf tests/boot/swap.monitor
+	scripts/mkiso.sh $@ $(BUILD)/ballast.elf "$(GUEST_CLOUD_VMLINUX)=vmlinux-cloud" "$(GUEST_INITRAMFS)=initramfs" \
+	  "tests/boot/swap.conf=config" "tests/boot/swap.monitor=monitor-script"
+
+swap-test: $(BUILD)/swap.iso $(BUILD)/host/ballast-mkswap
+	tests/boot/swap.sh
+.PHONY: swap-test
+
 # The paper's Fig. 7: an idle and an active VM, tau = 0 then 0.75 (tests/boot/idle-tax.sh).
 $(BUILD)/idle-tax.iso: $(BUILD)/ballast.elf $(GUEST_CLOUD_VMLINUX) $(GUEST_INITRAMFS) scripts/mkiso.sh \
 		tests/boot/idle-tax.conf tests/boot/idle-tax.monitor
 	scripts/mkiso.sh $@ $(BUILD)/ballast.elf "$(GUEST_CLOUD_VMLINUX)=vmlinux-cloud" "$(GUEST_INITRAMFS)=initramfs" \
 	  "tests/boot/idle-tax.conf=config" "tests/boot/idle-tax.monitor=monitor-script"
 
-regress: $(BUILD)/linux-vmlinux.iso $(BUILD)/linux-bzimage.iso $(BUILD)/four-vms.iso $(BUILD)/balloon.iso
+regress: $(BUILD)/linux-vmlinux.iso $(BUILD)/linux-bzimage.iso $(BUILD)/four-vms.iso $(BUILD)/balloon.iso \
+		$(BUILD)/swap.iso $(BUILD)/host/ballast-mkswap
 	tests/boot/linux.sh
 	tests/boot/four-vms.sh
 	tests/boot/balloon.sh
+	tests/boot/swap.sh
 	$(MAKE) --no-print-directory regress-overcommit
 
 # The overcommit regressions alone (about 15 minutes in Bochs).
@@ -201,7 +214,7 @@ disk-test: $(BUILD)/ballast.elf
 	tests/boot/disk-selftest.sh
 .PHONY: disk-test
 
-test: unit kcheck boot-test guest-checks regress $(TEST_EXTRA)
+test: unit kcheck mkswap-test boot-test disk-test guest-checks regress $(TEST_EXTRA)
 
 # The main job: ballast with four Linux guests (guests/configs/four-vms.conf) in Bochs, console on the terminal.
 RUN_CONFIG ?= guests/configs/four-vms.conf

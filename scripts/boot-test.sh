@@ -4,14 +4,14 @@
 #
 #   scripts/boot-test.sh --emulator bochs|qemu --iso ISO --log LOG [--timeout SECONDS] [--megs N]
 #                        [--expect REGEX]... [--expect-count REGEX N]... [--reject REGEX]... [--done REGEX]
-#                        [--cpu MODEL]
+#                        [--cpu MODEL] [--disk IMAGE]
 #   scripts/boot-test.sh --emulator qemu --kernel ELF [--append CMDLINE] [--qemu-args "ARGS"] --log LOG ...
 #
 # Passes when every --expect pattern has appeared (each --expect-count pattern on exactly N lines) and the --done pattern (default: the first "halted:" line) has
 # appeared; fails at once on any --reject pattern, on timeout, or if the emulator dies first.
 set -uo pipefail
 
-emulator=bochs iso= kernel= append= qemu_args= log= timeout=120 megs=512 cpu=corei7_skylake_x done_re='\[ballast\] halted:'
+emulator=bochs iso= kernel= append= qemu_args= disk= log= timeout=120 megs=512 cpu=corei7_skylake_x done_re='\[ballast\] halted:'
 expects=() rejects=() counts=()
 while [ $# -gt 0 ]; do
   case $1 in
@@ -24,6 +24,7 @@ while [ $# -gt 0 ]; do
     --timeout) timeout=$2; shift 2 ;;
     --megs) megs=$2; shift 2 ;;
     --cpu) cpu=$2; shift 2 ;;
+    --disk) disk=$2; shift 2 ;;
     --expect) expects+=("$2"); shift 2 ;;
     --expect-count) counts+=("$3" "$2"); shift 3 ;;
     --reject) rejects+=("$2"); shift 2 ;;
@@ -41,7 +42,7 @@ emu_log=$log.emulator
 case $emulator in
   bochs)
     rc=$log.bochsrc
-    "$here/bochsrc.sh" "$iso" "$log" "$emu_log" "$megs" "$cpu" > "$rc"
+    "$here/bochsrc.sh" "$iso" "$log" "$emu_log" "$megs" "$cpu" "$disk" > "$rc"
     printf 'c\n' > "$log.bochs-cmds"
     # Bochs's rfb display listens on 5900 or the next free port; serialise Bochs runs so two never race for it.
     exec 9> /tmp/ballast-bochs.lock
@@ -52,6 +53,7 @@ case $emulator in
   qemu)
     : > "$log"
     if [ -n "$iso" ]; then boot=(-cdrom "$iso"); else boot=(-kernel "$kernel" -append "$append"); fi
+    [ -z "$disk" ] || boot+=(-drive "file=$disk,format=raw,if=ide,index=1")
     # shellcheck disable=SC2086 # qemu_args is a list of words on purpose
     qemu-system-x86_64 "${boot[@]}" -m "$megs" -display none -serial file:"$log" -no-reboot \
       -monitor none $qemu_args > "$emu_log" 2>&1 &

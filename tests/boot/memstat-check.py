@@ -8,7 +8,7 @@ import sys
 
 VM = re.compile(r"memstat t=(\d+) vm=(\S+) max=(\d+) min=(\d+) shares=(\d+) alloc=(\d+) active=(\d+) shared=(\d+) "
                 r"balloon=(\d+) swapped=(\d+) target=(\d+) state=(high|soft|hard|low)"
-                r" gfree=(\d+|-) gavail=(\d+|-) reported=(\d+) waits=(\d+)$")
+                r" gfree=(\d+|-) gavail=(\d+|-) reported=(\d+) waits=(\d+) swapins=(\d+) swapouts=(\d+)$")
 MACHINE = re.compile(r"memstat t=(\d+) machine total=(\d+) free=(\d+) shared=(\d+) hv=(\d+) swap=(\d+)/(\d+) "
                      r"vms=(\d+) state=(high|soft|hard|low)$")
 

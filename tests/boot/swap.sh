@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Hypervisor swap to a real disk (issue 12), one Bochs boot: a 256 MiB Debian guest without the balloon driver holds
+# and verifies 128 MiB of unique pages while the monitor lowers its max to 96 MiB (tests/boot/swap.conf and
+# swap.monitor).  The hypervisor must write its pages to the swap area on the machine's ATA disk (made fresh by
+# scripts/mkswap.sh) and read back every one the workload touches.  The runner checks the lines (the area found, no
+# failed I/O, every verification passing, the audit after the VM stopped); tests/boot/swap-check.py checks the
+# memstat lines: swapped memory rising to the lowered max's shortfall, pages read back, and swapped falling again.
+set -u
+cd "$(dirname "$0")/../.." || exit 2
+log=build/logs/swap.log
+disk=build/swap-disk.img
+rm -f "$disk"
+scripts/mkswap.sh "$disk" --size 320M --label swap-test > /dev/null || exit 1
+vm='\[vm1\] '
+scripts/boot-test.sh --emulator bochs --megs 512 --iso build/swap.iso --disk "$disk" --log "$log" --timeout 900 \
+  --expect 'swap: area [0-9a-f-]+ on ata0\.1, 81919 slots' --expect 'mm: .*swap: 319 MiB' \
+  --expect 'monitor: set vm1 max 96M: done' --expect 'monitor: set vm1 max 256M: done' \
+  --expect "${vm}memtouch: held 128 MiB for [0-9]+ ms, touched all of it [0-9]+ times, verified all of it [1-9][0-9]* times" \
+  --expect "${vm}BALLAST-GUEST-DONE rc=0" --expect 'vm vm1: stopped: halted with interrupts disabled' \
+  --expect 'mm: audit passed after vm1 stopped' --expect 'swap: [0-9]+ pages written, [0-9]+ read on ata0\.1; 0 write and 0 read errors' \
+  --reject 'EXCEPTION|PANIC|unhandled VM exit|memtouch: (FAILED|cannot allocate)|BALLAST-GUEST-DONE rc=[1-9]|audit FAILED' \
+  --reject 'Kernel panic|Oops|BUG:|Out of memory|oom-kill|soft lockup|swap-(in|out) of .* failed|swap: (write|read) of slot' \
+  --done '\[ballast\] halted: all guests stopped' || exit 1
+tests/boot/memstat-check.py "$log" 30 || exit 1
+tests/boot/swap-check.py "$log"
