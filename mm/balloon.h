@@ -9,18 +9,19 @@
  *
  * No deadlock (SPEC §2.6).  A one-vCPU guest whose fault waits for machine memory runs nothing else, not even its
  * balloon driver, and the driver's own allocations fault too (the guest kernel zeroes every page it allocates).  So
- * ordinary backing leaves inflate_reserve_pages free, and a VM whose driver polls for a target it must inflate
- * toward opens an inflate window: for INFLATE_WINDOW_MS it may borrow from the reserve when it would otherwise wait
- * - in the low state while blocked, too - as long as its debt stays under inflate_credit_pages.  The window opens when the driver runs and
- * allocates (one vCPU: the guest's workload is not running then), so it is the driver's own allocations that use
- * it; every LOCK keeps it open and repays the machine pages it released, so an inflate goes on as long as it gives
- * back what it faults in (one page for each page it zeroes).  Polling opens a window but forgives no debt, so a
- * guest whose workload, not its driver, spends the loan gets no more until its balloon gives memory back.  A guest whose only vCPU waits in a fault cannot reach
- * its driver: while it waits it gets a small grant (16 pages) a second from the upper three quarters of the reserve,
- * so that the fault completes and the guest returns to where it can be preempted; the last quarter stays for
- * inflates, so the workloads of waiting guests cannot drain the pool to nothing.  (A guest kernel with full
- * preemption, Linux's preempt=full, runs its driver even while its workload waits in a fault: the timer interrupt
- * that ballast still delivers there preempts it.)
+ * ordinary backing leaves inflate_reserve_pages free, and the reserve lends:
+ *   - every VM may owe it up to inflate_credit_pages; the debt is repaid by the machine pages its balloon gives back
+ *     (LOCK, free reports), never forgiven.  A guest reclaiming into its own swap (zram) needs pages to compress
+ *     into before it can free any: the loan lets it go as fast as it pays back, and no faster;
+ *   - a VM whose driver polls for a target it must inflate toward opens an inflate window (INFLATE_WINDOW_MS, kept
+ *     open by each LOCK): inside it the loan may come from the whole reserve, the last quarter too, and in the low
+ *     state while blocked; outside it only from the upper three quarters, and not while blocked;
+ *   - a VM waiting in a fault, whatever it owes, gets a grant of 16 pages a second from the upper three quarters,
+ *     so that a fault its guest cannot leave (one under a spinlock, with preemption off) gets through.
+ * Polling opens a window but forgives no debt, so a guest whose workload spends the loan gets no more until its
+ * balloon gives memory back; with every VM at its limit the last quarter is still there for inflates.  (A guest
+ * kernel with full preemption, Linux's preempt=full, runs its driver even while its workload waits in a fault: the
+ * timer interrupt that ballast still delivers there preempts it.)
  *
  * Distrust: a balloon is only as good as the guest driver behind it.  It is distrusted (and the VM is reclaimed by
  * swapping instead) when it never connected while a target was set, when it lags its target without progress for

@@ -65,13 +65,19 @@ uint32_t vm_alloc_for_guest(struct mm *mm, struct mm_vm *vm, ppn_t ppn, int *err
 	if (!vm->blocked && free > reserve)
 		return vm_alloc_private(mm, vm, ppn);
 	struct balloon *b = &vm->balloon;
-	bool window = b->borrowed < mm->tun.inflate_credit_pages && /* the driver is inflating (balloon.h) */
-		      mm->now_ms < b->window_until_ms;
-	if (free && (window || (b->wait_credit && free > reserve / 4))) {
-		if (window)
-			b->borrowed++;
-		else
-			b->wait_credit--;
+	bool may_borrow = b->borrowed < mm->tun.inflate_credit_pages;
+	bool window = mm->now_ms < b->window_until_ms; /* the driver is inflating (balloon.h) */
+	bool upper = free > reserve / 4;	      /* the last quarter is for inflates only */
+	/* A loan first (in a window from the whole reserve, else from its upper three quarters), repaid by what the
+	 * balloon gives back, so that a guest reclaiming into its own swap gets pages as fast as it returns them;
+	 * then the once-a-second grant that gets a waiting VM's fault through whatever it owes. */
+	if (free && may_borrow && (window || (upper && !vm->blocked))) {
+		b->borrowed++;
+		vm->stat.reserve_faults++;
+		return vm_alloc_private(mm, vm, ppn);
+	}
+	if (free && upper && b->wait_credit) {
+		b->wait_credit--;
 		vm->stat.reserve_faults++;
 		return vm_alloc_private(mm, vm, ppn);
 	}

@@ -262,7 +262,7 @@ static void report_runs(void **state)
 	done_machine(b.fm);
 }
 
-/* SPEC §2.6 "No deadlock": a VM asked to inflate may fault pages in from the reserve while others wait. */
+/* SPEC §2.6 "No deadlock": what the reserve lends, to whom, and what repays it. */
 static void inflate_reserve_and_credit(void **state)
 {
 	struct mm_tunables t;
@@ -274,18 +274,23 @@ static void inflate_reserve_and_credit(void **state)
 	int err = 0;
 	uint64_t p = 0;
 
-	/* Fill the machine until only the reserve is free: ordinary faults then wait. */
+	/* Ordinary faults stop at the reserve; then a borrows its credit from the reserve's upper three quarters, and
+	 * waits. */
 	while ((err = fm_write_pattern(fm, a, PPN(p), p + 1)) == 0)
 		p++;
 	assert_int_equal(err, -ENOMEM);
-	assert_int_equal(mm_free_pages(&fm->mm), 8);
+	assert_int_equal(mm_free_pages(&fm->mm), 4);
+	assert_int_equal(a->balloon.borrowed, 4);
+	assert_int_equal(a->stat.reserve_faults, 4);
 	assert_int_equal(a->stat.refused_faults, 1);
-	/* b's driver polls a target it must inflate toward: it may borrow 4 pages of the reserve, no more. */
+	/* b's driver polls a target it must inflate toward: its window borrows from the whole reserve, the last
+	 * quarter too, but no more than its credit. */
 	mm_balloon_connect(&fm->mm, bvm);
 	bvm->balloon.target = 50;
 	assert_int_equal(mm_balloon_target(&fm->mm, bvm), 50);
 	for (unsigned i = 0; i < 4; i++)
 		assert_int_equal(fm_write_pattern(fm, bvm, PPN(i), 7), 0);
+	assert_int_equal(mm_free_pages(&fm->mm), 0);
 	assert_int_equal(fm_write_pattern(fm, bvm, PPN(4), 7), -ENOMEM);
 	assert_int_equal(bvm->stat.reserve_faults, 4);
 	/* Polling again forgives nothing: a driver polling ten times a second while its workload spends the loan
@@ -295,56 +300,57 @@ static void inflate_reserve_and_credit(void **state)
 		assert_int_equal(fm_write_pattern(fm, bvm, PPN(4), 7), -ENOMEM);
 	}
 	assert_int_equal(bvm->balloon.borrowed, 4);
-	assert_int_equal(fm_write_pattern(fm, a, PPN(p), 1), -ENOMEM); /* a has no credit: its balloon is not asked */
-	/* b's LOCK releases those 4 machine pages: the reserve is repaid and so is its credit, its inflate goes on.
-	 * A LOCK of a page that was never backed releases nothing and repays nothing. */
+	/* b's LOCK releases those 4 machine pages: its debt is repaid and its inflate goes on.  A LOCK of a page
+	 * that was never backed releases nothing and repays nothing. */
 	ppn_t got[] = { PPN(0), PPN(1), PPN(2), PPN(3) };
 	assert_int_equal(mm_balloon_lock(&fm->mm, bvm, got, 4, NULL), 0);
-	assert_int_equal(mm_free_pages(&fm->mm), 8);
+	assert_int_equal(mm_free_pages(&fm->mm), 4);
 	assert_int_equal(bvm->balloon.borrowed, 0);
 	assert_int_equal(fm_write_pattern(fm, bvm, PPN(5), 7), 0);
 	assert_int_equal(bvm->balloon.borrowed, 1);
 	ppn_t never[] = { PPN(300) };
 	assert_int_equal(mm_balloon_lock(&fm->mm, bvm, never, 1, NULL), 0);
 	assert_int_equal(bvm->balloon.borrowed, 1);
-	/* Blocked in the low state, a VM still gets its credit's pages, and nothing more. */
+	/* Blocked in the low state, a VM still borrows in its window, and nothing more. */
 	bvm->blocked = true;
-	assert_int_equal(fm_write_pattern(fm, bvm, PPN(6), 7), 0);
-	bvm->blocked = true;
-	for (unsigned i = 7; i < 9; i++)
+	for (unsigned i = 6; i < 9; i++)
 		assert_int_equal(fm_write_pattern(fm, bvm, PPN(i), 7), 0);
 	assert_int_equal(fm_write_pattern(fm, bvm, PPN(9), 7), -EBUSY);
 	assert_int_equal(fm->unflushed[bvm->id], 0);
-	/* b's LOCK of those four keeps its window open and repays them; once the window closes (its driver stopped
-	 * inflating) the credit it still holds buys nothing. */
+	/* Its LOCK of those four repays them; once the window has closed (its driver stopped inflating) it borrows
+	 * only from the upper three quarters, like any VM at the reserve. */
 	ppn_t more[] = { PPN(5), PPN(6), PPN(7), PPN(8) };
 	bvm->blocked = false;
 	assert_int_equal(mm_balloon_lock(&fm->mm, bvm, more, 4, NULL), 0);
-	assert_int_equal(mm_free_pages(&fm->mm), 8);
-	fm->mm.now_ms = 300;
-	assert_int_equal(fm_write_pattern(fm, bvm, PPN(10), 7), -ENOMEM);
+	assert_int_equal(mm_free_pages(&fm->mm), 4);
 	assert_int_equal(bvm->balloon.borrowed, 0);
-	/* a waits in a fault and cannot reach its driver: once a second it may take a few pages from the reserve's
-	 * upper three quarters, so the fault gets through; the last quarter stays for inflates. */
+	fm->mm.now_ms = 300;
+	assert_int_equal(fm_write_pattern(fm, bvm, PPN(10), 7), 0);
+	assert_int_equal(fm_write_pattern(fm, bvm, PPN(11), 7), 0);
+	assert_int_equal(mm_free_pages(&fm->mm), 2);
+	assert_int_equal(fm_write_pattern(fm, bvm, PPN(12), 7), -ENOMEM);
+	/* a waits in a fault, owing all it may: once a second it is granted a few pages from the upper three
+	 * quarters whatever it owes, so that a fault in a section its guest cannot leave gets through. */
+	ppn_t two[] = { PPN(10), PPN(11) };
+	assert_int_equal(mm_balloon_lock(&fm->mm, bvm, two, 2, NULL), 0);
+	assert_int_equal(mm_free_pages(&fm->mm), 4);
 	mm_balloon_connect(&fm->mm, a);
 	a->balloon.target = 100;
 	fm->mm.now_ms = 1500;
 	assert_int_equal(fm_write_pattern(fm, a, PPN(p), 1), -ENOMEM);
 	balloon_check(&fm->mm, a);
 	assert_int_equal(a->balloon.wait_credit, 16);
-	for (unsigned i = 0; i < 6; i++)
+	for (unsigned i = 0; i < 2; i++)
 		assert_int_equal(fm_write_pattern(fm, a, PPN(p + i), 1), 0);
-	assert_int_equal(fm_write_pattern(fm, a, PPN(p + 6), 1), -ENOMEM);
+	assert_int_equal(fm_write_pattern(fm, a, PPN(p + 2), 1), -ENOMEM); /* the last quarter stays for inflates */
 	assert_int_equal(mm_free_pages(&fm->mm), 2);
-	/* b, asked again, inflates from the quarter that a could not touch. */
-	assert_int_equal(mm_balloon_target(&fm->mm, bvm), 50);
-	assert_int_equal(fm_write_pattern(fm, bvm, PPN(10), 7), 0);
+	assert_int_equal(a->balloon.wait_credit, 14);
 	fm->mm.now_ms = 2400;
-	a->balloon.wait_credit = 0;
-	assert_int_equal(fm_write_pattern(fm, a, PPN(p + 6), 1), -ENOMEM); /* still waiting */
 	balloon_check(&fm->mm, a);
-	assert_int_equal(a->balloon.wait_credit, 0); /* not before a second has passed */
+	assert_int_equal(a->balloon.wait_credit, 14); /* not renewed before a second has passed */
 	fm->mm.now_ms = 2500;
+	a->balloon.wait_credit = 0;
+	assert_int_equal(fm_write_pattern(fm, a, PPN(p + 2), 1), -ENOMEM); /* still waiting */
 	balloon_check(&fm->mm, a);
 	assert_int_equal(a->balloon.wait_credit, 16);
 	done_machine(fm);
