@@ -70,28 +70,38 @@ static void check_first_page(struct disk *d, mpn_t buf)
 	d->has_swap_area = true;
 }
 
-static void choose_swap_area(void)
+void disks_choose_swap(bool off, const uint8_t *uuid)
 {
-	char uuid[37];
+	char text[37];
 
 	for (unsigned i = 0; i < ndisks; i++) {
 		const struct disk *d = &disks[i];
 
 		if (!d->has_swap_area)
 			continue;
-		swap_area_uuid_format(d->area.uuid, uuid);
-		if (swap_disk.dev) {
-			printk("swap: area %s on %s not used: ballast uses one swap area, the first found\n", uuid,
-			       d->dev->name);
+		swap_area_uuid_format(d->area.uuid, text);
+		const char *skip = off ? "swap is off in the configuration"
+				   : swap_disk.dev ? "ballast uses one swap area, the first found"
+				   : uuid && memcmp(uuid, d->area.uuid, 16) ? "the configuration names another area" : 0;
+		if (skip) {
+			printk("swap: area %s on %s not used: %s\n", text, d->dev->name, skip);
 			continue;
 		}
 		swap_disk = (struct swap_disk){ .dev = d->dev, .first_slot_page = swap_disk_slot_page(0), .nslots = d->area.nslots };
 		memcpy(swap_disk.uuid, d->area.uuid, sizeof(swap_disk.uuid));
-		printk("swap: area %s on %s, %llu slots (%llu MiB)\n", uuid, d->dev->name,
+		printk("swap: area %s on %s, %llu slots (%llu MiB)\n", text, d->dev->name,
 		       (unsigned long long)d->area.nslots, (unsigned long long)(d->area.nslots * PAGE_SIZE >> 20));
 	}
-	if (!swap_disk.dev)
+	if (swap_disk.dev)
+		return;
+	if (off) {
+		printk("swap: off (configuration): hypervisor swap disabled\n");
+	} else if (uuid) {
+		swap_area_uuid_format(uuid, text);
+		printk("swap: no disk carries the swap area %s the configuration names: hypervisor swap disabled\n", text);
+	} else {
 		printk("swap: no disk carries a ballast swap area: hypervisor swap disabled\n");
+	}
 }
 
 void disks_init(const char *cmdline)
@@ -100,7 +110,6 @@ void disks_init(const char *cmdline)
 	report_controllers_without_driver();
 	if (!blockdev_count()) {
 		printk("disk: no disks found\n");
-		choose_swap_area();
 		return;
 	}
 	mpn_t buf = frame_alloc_page(&frames);
@@ -119,5 +128,4 @@ void disks_init(const char *cmdline)
 		check_first_page(d, buf);
 	}
 	frame_free_page(&frames, buf);
-	choose_swap_area();
 }

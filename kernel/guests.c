@@ -150,15 +150,30 @@ static void apply_machine(const struct vmconfig_machine *m)
 		printk("config: [machine] tunables refused (%s): defaults kept for every tunable\n", why);
 }
 
+static bool config_loaded;
+
+const struct vmconfig_machine *guests_load_config(const struct boot_info *bi)
+{
+	const struct boot_module *cm = find_module(bi, "config");
+
+	if (!cm)
+		return 0;
+	if (!config_loaded) {
+		vmconfig_parse((const char *)cm->start, cm->end - cm->start, &config);
+		vmconfig_check_modules(&config, module_exists, (void *)bi);
+		for (unsigned i = 0; i < config.nerrors; i++)
+			printk("config: %s\n", config.err[i].msg);
+		config_loaded = true;
+	}
+	return &config.machine;
+}
+
 /* The VMs the configuration module declares; errors are reported by line and the good VMs start anyway. */
-static unsigned start_from_config(const struct boot_info *bi, const struct boot_module *cm)
+static unsigned start_from_config(const struct boot_info *bi)
 {
 	unsigned started = 0;
 
-	vmconfig_parse((const char *)cm->start, cm->end - cm->start, &config);
-	vmconfig_check_modules(&config, module_exists, (void *)bi);
-	for (unsigned i = 0; i < config.nerrors; i++)
-		printk("config: %s\n", config.err[i].msg);
+	guests_load_config(bi);
 	apply_machine(&config.machine);
 	for (unsigned i = 0; i < config.nvms; i++) {
 		const struct vmconfig_vm *c = &config.vm[i];
@@ -178,7 +193,7 @@ static unsigned start_from_config(const struct boot_info *bi, const struct boot_
 int guests_run(const struct boot_info *bi)
 {
 	const struct boot_module *cm = find_module(bi, "config"), *script = find_module(bi, "monitor-script");
-	unsigned started = cm ? start_from_config(bi, cm) : start_from_modules(bi);
+	unsigned started = cm ? start_from_config(bi) : start_from_modules(bi);
 
 	if (script)
 		monitor_load_script((const char *)script->start, script->end - script->start);

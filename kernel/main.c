@@ -8,6 +8,7 @@
 #include "arch/x86_64/desc.h"
 #include "arch/x86_64/paging.h"
 #include <ballast/string.h>
+#include <ballast/vmconfig.h>
 #include "arch/x86_64/tsc.h"
 #include "drivers/i8259.h"
 #include "drivers/pci/pci.h"
@@ -84,6 +85,8 @@ void kmain(uint32_t magic, uint64_t info)
 	/* Host devices before the VT-x check, so that they are found (and tested) in QEMU's TCG, which has no VT-x. */
 	pci_init();
 	disks_init(boot_info.cmdline);
+	const struct vmconfig_machine *mc = guests_load_config(&boot_info);
+	disks_choose_swap(mc && mc->swap == VMCONFIG_SWAP_OFF, mc && mc->swap == VMCONFIG_SWAP_UUID ? mc->swap_uuid : 0);
 	run_test_hook(boot_info.cmdline);
 
 	if (vmx_detect() < 0)

@@ -16,6 +16,7 @@
 #include <ballast/format.h>
 #include <ballast/page.h>
 #include <ballast/string.h>
+#include <ballast/swap_area.h>
 #include <ballast/vmconfig.h>
 #include "lib/span.h"
 #include "mm/policy.h"
@@ -195,6 +196,7 @@ static const char *const vm_keys[NR_VM_KEYS] = {
 /* Keys of [machine]: memstat_interval (not a memory-manager knob), then every entry of the table of tunables
  * (mm/tunable_table.h) under its name. */
 #define MACHINE_MEMSTAT "memstat_interval"
+#define MACHINE_SWAP "swap"
 
 struct parser {
 	struct vmconfig *cfg;
@@ -205,6 +207,7 @@ struct parser {
 	unsigned vm_key_ok;		    /* SEC_VM: bit per key whose value parsed */
 	unsigned machine_line;		    /* line of the [machine] header, 0 if none yet */
 	unsigned memstat_line;		    /* line of memstat_interval, 0 if not given */
+	unsigned swap_line;		    /* line of swap, 0 if not given */
 	unsigned tunable_line[TUNABLE_MAX]; /* line of each tunable's key, 0 if not given */
 };
 
@@ -436,10 +439,12 @@ static void machine_value(struct parser *ps, struct span key, struct span v)
 
 	if (span_eq(key, MACHINE_MEMSTAT)) {
 		line = &ps->memstat_line;
+	} else if (span_eq(key, MACHINE_SWAP)) {
+		line = &ps->swap_line;
 	} else if ((t = tunable_find(key.p, key.n)) >= 0) {
 		line = &ps->tunable_line[t];
 	} else {
-		error_at(ps, ps->line, "unknown key '%s' in [machine] (memstat_interval or a tunable: see ~ tune)",
+		error_at(ps, ps->line, "unknown key '%s' in [machine] (memstat_interval, swap or a tunable: see ~ tune)",
 			 Q(key));
 		return;
 	}
@@ -450,6 +455,20 @@ static void machine_value(struct parser *ps, struct span key, struct span v)
 	*line = ps->line;
 	if (!v.n) {
 		error_at(ps, ps->line, "%s: missing value", Q(key));
+		return;
+	}
+	if (line == &ps->swap_line) {
+		char text[40];
+		if (span_eq(v, "auto")) {
+			m->swap = VMCONFIG_SWAP_AUTO;
+		} else if (span_eq(v, "off")) {
+			m->swap = VMCONFIG_SWAP_OFF;
+		} else if (v.n < sizeof(text) && (memcpy(text, v.p, v.n), text[v.n] = 0,
+						  swap_area_uuid_parse(text, m->swap_uuid) == 0)) {
+			m->swap = VMCONFIG_SWAP_UUID;
+		} else {
+			error_at(ps, ps->line, "swap: '%s' is not auto, off or a swap area's UUID", Q(v));
+		}
 		return;
 	}
 	if (t < 0) {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Make a ballast swap area (SPEC §2.7) on a file or a disk, refusing anything that looks like someone else's data.
 #
-#   scripts/mkswap.sh FILE-OR-DEVICE [--force] [--label L] [--size SIZE]
+#   scripts/mkswap.sh FILE-OR-DEVICE [--force] [--label L] [--size SIZE] [--uuid UUID]
 #
 # SIZE is bytes, or a number with K, M, G or T (powers of 1024; "KiB" etc. too).  A FILE that does not exist is
 # created, sparse, only when --size is given; for an existing target --size makes the area smaller than the target.
@@ -18,7 +18,7 @@ tool=$root/build/host/ballast-mkswap
 me=mkswap
 
 die() { echo "$me: $*" >&2; exit 1; }
-usage() { die "usage: scripts/mkswap.sh FILE-OR-DEVICE [--force] [--label L] [--size SIZE]"; }
+usage() { die "usage: scripts/mkswap.sh FILE-OR-DEVICE [--force] [--label L] [--size SIZE] [--uuid UUID]"; }
 
 # SIZE with an optional binary suffix, as bytes on stdout.
 to_bytes() {
@@ -32,11 +32,12 @@ to_bytes() {
   echo "$n"
 }
 
-target='' force=0 label='' size=''
+target='' force=0 label='' size='' uuid=''
 while [ $# -gt 0 ]; do
   case $1 in
     --force) force=1 ;;
     --label) [ $# -ge 2 ] || usage; label=$2; shift ;;
+    --uuid) [ $# -ge 2 ] || usage; uuid=$2; shift ;;
     --size) [ $# -ge 2 ] || usage; size=$(to_bytes "$2"); shift ;;
     -*) usage ;;
     *) [ -z "$target" ] || usage; target=$1 ;;
@@ -110,6 +111,7 @@ esac
 args=()
 [ -z "$label" ] || args+=(--label "$label")
 [ -z "$size" ] || args+=(--size "$size")
+[ -z "$uuid" ] || args+=(--uuid "$uuid")
 "$tool" "${args[@]}" "$target" || die "nothing written to $target"
 created=0 # formatted: from here on the file is the user's
 

@@ -54,9 +54,18 @@ struct vmconfig_vm {
 /* Machine-wide knobs.  The tunables: tun holds mm_tunables_default() with every given key's value, and bit i of
  * given says tunable_table[i] was set ("sharing = off" sets scan_vm_pps and scan_total_pps to 0); the hypervisor
  * copies only those fields into its own tunables.  given is 0 when the combination was refused. */
+/* [machine] swap: which signed swap area the hypervisor uses (SPEC §2.7). */
+enum vmconfig_swap {
+	VMCONFIG_SWAP_AUTO = 0, /* the first disk found with a ballast swap signature (default) */
+	VMCONFIG_SWAP_OFF,	/* none: the hypervisor swaps nothing, whatever the disks carry */
+	VMCONFIG_SWAP_UUID,	/* the area with this UUID, or none */
+};
+
 struct vmconfig_machine {
 	bool has_memstat_interval;
 	unsigned memstat_interval_s; /* seconds between memstat lines; 0 turns them off */
+	enum vmconfig_swap swap;
+	uint8_t swap_uuid[16]; /* VMCONFIG_SWAP_UUID */
 	struct mm_tunables tun;
 	uint64_t given;
 };

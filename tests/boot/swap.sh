@@ -10,10 +10,11 @@ cd "$(dirname "$0")/../.." || exit 2
 log=build/logs/swap.log
 disk=build/swap-disk.img
 rm -f "$disk"
-scripts/mkswap.sh "$disk" --size 320M --label swap-test > /dev/null || exit 1
+uuid=5a9a7e57-ba11-4a57-8a2e-000000000012 # named by tests/boot/swap.conf's [machine] swap
+scripts/mkswap.sh "$disk" --size 320M --label swap-test --uuid "$uuid" > /dev/null || exit 1
 vm='\[vm1\] '
 scripts/boot-test.sh --emulator bochs --megs 512 --iso build/swap.iso --disk "$disk" --log "$log" --timeout 900 \
-  --expect 'swap: area [0-9a-f-]+ on ata0\.1, 81919 slots' --expect 'mm: .*swap: 319 MiB' \
+  --expect "swap: area $uuid on ata0\\.1, 81919 slots" --expect 'mm: .*swap: 319 MiB' \
   --expect 'monitor: set vm1 max 96M: done' --expect 'monitor: set vm1 max 256M: done' \
   --expect "${vm}memtouch: held 128 MiB for [0-9]+ ms, touched all of it [0-9]+ times, verified all of it [1-9][0-9]* times" \
   --expect "${vm}BALLAST-GUEST-DONE rc=0" --expect 'vm vm1: stopped: halted with interrupts disabled' \

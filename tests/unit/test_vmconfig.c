@@ -219,7 +219,7 @@ static void unknown_keys_and_sections(void **state)
 	expect_only_error("[vm a]\nkernel = k\nmax = 8K\nmemory = 8K\n", 4, 0,
 			  "line 4: unknown key 'memory' in [vm] (kernel, initrd, cmdline, max, min, shares, salt)");
 	expect_only_error("[vm a]\nkernel = k\nmax = 8K\n[machine]\ntaxes = 1\n", 5, -1,
-			  "line 5: unknown key 'taxes' in [machine] (memstat_interval or a tunable: see ~ tune)");
+			  "line 5: unknown key 'taxes' in [machine] (memstat_interval, swap or a tunable: see ~ tune)");
 	assert_true(cfg.vm[0].valid);
 
 	/* an unknown section is skipped whole: one error, its keys are not reported */
@@ -472,7 +472,7 @@ static void error_list_is_bounded(void **state)
 	assert_int_equal(PARSE(text), -EINVAL);
 	assert_int_equal(cfg.nerrors, VMCONFIG_MAX_ERRORS + 5);
 	expect_error(VMCONFIG_MAX_ERRORS - 1, VMCONFIG_MAX_ERRORS + 1, -1,
-		     "line 17: unknown key 'bad15' in [machine] (memstat_interval or a tunable: see ~ tune)");
+		     "line 17: unknown key 'bad15' in [machine] (memstat_interval, swap or a tunable: see ~ tune)");
 
 	/* long values are quoted cut short, and the message stays within its buffer */
 	expect_only_error("[vm a]\nkernel = k\nmax = 8K\nshares = 123456789012345678901234567890123456789012345\n", 4, 0,
@@ -682,6 +682,24 @@ static void check_modules(void **state)
 	assert_true(cfg.vm[0].valid);
 }
 
+/* [machine] swap: auto (the default), off, or the UUID of the area to use; anything else is refused by line. */
+static void swap_choice(void **state)
+{
+	assert_int_equal(PARSE("[machine]\n"), 0);
+	assert_int_equal(cfg.machine.swap, VMCONFIG_SWAP_AUTO);
+	assert_int_equal(PARSE("[machine]\nswap = off\n"), 0);
+	assert_int_equal(cfg.machine.swap, VMCONFIG_SWAP_OFF);
+	assert_int_equal(PARSE("[machine]\nswap = auto\n"), 0);
+	assert_int_equal(cfg.machine.swap, VMCONFIG_SWAP_AUTO);
+	assert_int_equal(PARSE("[machine]\nswap = 7e158bde-3d17-470c-94f4-f691c3a930ae\n"), 0);
+	assert_int_equal(cfg.machine.swap, VMCONFIG_SWAP_UUID);
+	assert_int_equal(cfg.machine.swap_uuid[0], 0x7e);
+	assert_int_equal(cfg.machine.swap_uuid[15], 0xae);
+	expect_only_error("[machine]\nswap = /dev/sda\n", 2, -1,
+			  "line 2: swap: '/dev/sda' is not auto, off or a swap area's UUID");
+	expect_only_error("[machine]\nswap = off\nswap = auto\n", 3, -1, "line 3: duplicate key 'swap' (first at line 2)");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -706,6 +724,7 @@ int main(void)
 		cmocka_unit_test(machine_tunables),
 		cmocka_unit_test(seconds),
 		cmocka_unit_test(check_modules),
+		cmocka_unit_test(swap_choice),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
