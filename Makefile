@@ -223,8 +223,10 @@ $(BUILD)/ballast-run.iso: $(BUILD)/ballast.elf $(GUEST_VMLINUX) $(GUEST_INITRAMF
 	scripts/mkiso.sh $@ $(BUILD)/ballast.elf "$(GUEST_VMLINUX)=vmlinux" "$(GUEST_INITRAMFS)=initramfs" \
 	  "$(RUN_CONFIG)=config"
 
+# RUN_DISK=IMAGE attaches a disk; with a swap signature (scripts/mkswap.sh IMAGE --size 1G) ballast swaps to it.
+RUN_DISK ?=
 run: $(BUILD)/ballast-run.iso
-	scripts/run-bochs.sh $(BUILD)/ballast-run.iso $(RUN_MEGS)
+	scripts/run-bochs.sh $(BUILD)/ballast-run.iso $(RUN_MEGS) corei7_skylake_x $(RUN_DISK)
 
 clean:
 	rm -rf $(BUILD)
