@@ -61,7 +61,8 @@ case $emulator in
   *) echo "boot-test: unknown emulator $emulator" >&2; exit 2 ;;
 esac
 pid=$!
-trap 'kill "$pid" 2>/dev/null; sleep 0.2; kill -9 "$pid" 2>/dev/null; wait "$pid" 2>/dev/null' EXIT
+# Bochs locks a disk image with IMAGE.lock and removes it only when it exits by itself, which it never does here.
+trap 'kill "$pid" 2>/dev/null; sleep 0.2; kill -9 "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; [ -z "$disk" ] || rm -f "$disk.lock"' EXIT
 
 start=$(date +%s)
 result=

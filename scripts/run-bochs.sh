@@ -16,7 +16,8 @@ dir=$(mktemp -d /tmp/ballast-bochs.XXXXXX)
 printf 'c\n' > "$dir/cmds"
 bochs -q -f "$dir/bochsrc" -rc "$dir/cmds" < /dev/null > "$dir/bochs.stdout" 2>&1 &
 pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; echo; echo "(Bochs stopped; logs in $dir)"' EXIT
+# Bochs locks a disk image with IMAGE.lock and removes it only when it exits by itself, which it does not on Ctrl-C.
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; [ -z "$disk" ] || rm -f "$disk.lock"; echo; echo "(Bochs stopped; logs in $dir)"' EXIT
 echo "(Bochs pid $pid; serial log $dir/serial.log; Ctrl-C to stop)"
 tail -n +1 -f --pid=$pid "$dir/serial.log" | tr -d '\r' &
 if [ -n "${RUN_SECONDS:-}" ]; then sleep "$RUN_SECONDS"; else wait $pid; fi

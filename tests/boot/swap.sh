@@ -11,7 +11,7 @@ set -u
 cd "$(dirname "$0")/../.." || exit 2
 log=build/logs/swap.log
 disk=build/swap-disk.img
-rm -f "$disk"
+rm -f "$disk" "$disk.lock"
 uuid=5a9a7e57-ba11-4a57-8a2e-000000000012 # named by tests/boot/swap.conf's [machine] swap
 scripts/mkswap.sh "$disk" --size 320M --label swap-test --uuid "$uuid" > /dev/null || exit 1
 vm='\[vm1\] '
