@@ -123,13 +123,24 @@ static struct vm *pick_sleeper(void)
 	return best;
 }
 
+/* A VM whose page could not be read back from swap (kernel/swap_io.c) stops: its memory is no longer whole. */
+static void stop_for_swap(const struct mm_swap_failure *f)
+{
+	struct vm *vm = hv_mm_vm(f->vm);
+
+	printk("vm %s: swap-in of guest page 0x%llx from slot %llu failed (%s): stopping it\n", vm ? vm->name : "?",
+	       (unsigned long long)f->ppn.v, (unsigned long long)f->slot, f->why);
+	if (vm)
+		vm_stop(vm, "swap-in failed");
+}
+
 unsigned sched_run(void)
 {
 	uint64_t next_housekeeping = 0;
 	unsigned clean = 0;
 
 	while (nqueued) {
-		swap_io_poll(); /* disk completions: parked vCPUs become runnable (kernel/swap_io.c) */
+		swap_io_poll(&hv_mm, stop_for_swap); /* disk completions: parked vCPUs become runnable */
 		uint64_t now = rdtsc();
 		if (now >= next_housekeeping) {
 			periodic_tick(now);

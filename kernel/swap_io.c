@@ -13,11 +13,10 @@
  */
 #include <ballast/errno.h>
 #include "kernel/disks.h"
-#include "kernel/hv_mm.h"
 #include "kernel/panic.h"
 #include "kernel/printk.h"
 #include "kernel/swap_io.h"
-#include "kernel/vm.h"
+#include "mm/mm.h"
 #include "mm/pageio.h"
 
 #define SWAP_IO_ON_DISK 16
@@ -74,8 +73,8 @@ static void start(struct on_disk *d)
 	(void)blockdev_submit(swap_disk.dev, &d->br);
 }
 
-/* The disk is done with d: tell the memory manager, and stop the VM whose page could not come back. */
-static void finish(struct on_disk *d, int status)
+/* The disk is done with d: tell the memory manager, and have the VM whose page could not come back stopped. */
+static void finish(struct mm *mm, struct on_disk *d, int status, void (*stop_vm)(const struct mm_swap_failure *))
 {
 	bool write = d->br.dir == BLOCKDEV_WRITE;
 	struct mm_swap_failure fail;
@@ -92,17 +91,13 @@ static void finish(struct on_disk *d, int status)
 	}
 	d->busy = false;
 	n_on_disk--;
-	if (mm_swap_complete(&hv_mm, d->id, status, &fail) < 0) {
-		struct vm *vm = hv_mm_vm(fail.vm);
-		printk("vm %s: stopped: swap-in of guest page 0x%llx from slot %llu failed (%s)\n",
-		       vm ? vm->name : "?", (unsigned long long)fail.ppn.v, (unsigned long long)fail.slot, fail.why);
-		if (vm)
-			vm_stop(vm, "swap-in failed");
+	if (mm_swap_complete(mm, d->id, status, &fail) < 0) {
+		stop_vm(&fail);
 		stat.vms_stopped++;
 	}
 }
 
-void swap_io_poll(void)
+void swap_io_poll(struct mm *mm, void (*stop_vm)(const struct mm_swap_failure *))
 {
 	if (!ring_len && !n_on_disk)
 		return;
@@ -114,7 +109,7 @@ void swap_io_poll(void)
 			continue;
 		int status = blockdev_poll(&on_disk[i].br);
 		if (status != -EAGAIN)
-			finish(&on_disk[i], status);
+			finish(mm, &on_disk[i], status, stop_vm);
 	}
 }
 

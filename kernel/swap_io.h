@@ -14,8 +14,11 @@ uint64_t swap_io_slots(void);
 /* mm_ops.swap_submit: queue one request; called with the mm lock held, so it only records it. */
 void swap_io_submit(void *ctx, const struct mm_swap_req *req);
 /* From the scheduler's loop, lock not held: start queued requests on the disk, poll those in flight, report every
- * one that ended to the memory manager, and stop a VM whose swap-in failed.  Cheap when nothing is queued. */
-void swap_io_poll(void);
+ * one that ended to mm, and call stop_vm for a VM whose swap-in failed (it must not run again: its page is not in
+ * memory and will not be).  Cheap when nothing is queued. */
+struct mm;
+struct mm_swap_failure;
+void swap_io_poll(struct mm *mm, void (*stop_vm)(const struct mm_swap_failure *));
 /* Requests queued or on the disk. */
 unsigned swap_io_busy(void);
 /* One line of counters for the end-of-run report. */
