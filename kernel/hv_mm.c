@@ -96,6 +96,18 @@ static bool hv_test_clear_accessed(void *ctx, unsigned id, ppn_t ppn)
 	return ept_test_clear_accessed(ept_of(id), ppn);
 }
 
+static bool hv_lookup(void *ctx, unsigned id, ppn_t ppn, mpn_t *mpn, bool *writable)
+{
+	uint64_t e = ept_lookup(ept_of(id), ppn);
+
+	(void)ctx;
+	if (!(e & EPT_RWX))
+		return false;
+	*mpn = maddr_to_mpn(e & EPT_ADDR_MASK);
+	*writable = e & EPT_W;
+	return true;
+}
+
 static const struct mm_ops hv_ops_ad = {
 	.page_ptr = hv_page_ptr,
 	.map = hv_map,
@@ -103,6 +115,7 @@ static const struct mm_ops hv_ops_ad = {
 	.test_clear_accessed = hv_test_clear_accessed,
 	.unmap_deferred = hv_unmap_deferred,
 	.flush = hv_flush,
+	.lookup = hv_lookup,
 	.swap_submit = swap_io_submit,
 };
 
@@ -113,6 +126,7 @@ static const struct mm_ops hv_ops_no_ad = {
 	.unmap = hv_unmap,
 	.unmap_deferred = hv_unmap_deferred,
 	.flush = hv_flush,
+	.lookup = hv_lookup,
 	.swap_submit = swap_io_submit,
 };
 

@@ -8,7 +8,10 @@
  *   - every swapped entry owns a distinct used slot, and the slot and per-VM counts add up;
  *   - every swap I/O in flight names the entry that names it back (or, orphaned, holds only its page and slot),
  *     and each used slot belongs to exactly one swapped entry or one I/O;
- *   - per-state pmap counts and balloon sizes match a recount.
+ *   - per-state pmap counts and balloon sizes match a recount;
+ *   - where the mechanism can say (mm_ops.lookup), the EPT agrees with the pmap: a private page maps its own machine
+ *     page (or nothing), a shared one its frame's page read-only (or nothing), every other state nothing at all -
+ *     above all no page in flight to swap, ballooned or unbacked is still reachable by its guest.
  * Slow (linear in machine plus guest pages) and allocating: for tests, the simulator and debug builds.
  */
 #include <ballast/errno.h>
@@ -97,6 +100,15 @@ static int audit_locked(struct mm *mm)
 				if (mpool_page(pool, obj)->id != share_domain(mm, vm))
 					FAIL("vm %s ppn %lu shares across sharing domains", vm->name, (unsigned long)p);
 				refs[obj]++;
+			}
+			if (mm->ops->lookup && s != PS_RESERVED) {
+				mpn_t hw;
+				bool w;
+				if (mm->ops->lookup(mm->ctx, v, PPN(p), &hw, &w) &&
+				    ((s != PS_PRIVATE && s != PS_SHARED) || obj >= pool->npages ||
+				     !mpn_eq(hw, mpool_mpn(pool, obj)) || (s == PS_SHARED && w)))
+					FAIL("vm %s ppn %lu: the EPT maps machine page 0x%lx%s, the pmap says state %u", vm->name,
+					     (unsigned long)p, (unsigned long)hw.v, w ? " writable" : "", s);
 			}
 			if (s == PS_PAGING_OUT || s == PS_PAGING_IN) {
 				const struct swap_io *io = mm->io && obj < MM_SWAP_IO_MAX ? &mm->io[obj] : NULL;

@@ -41,6 +41,8 @@ struct mm_ops {
 	 * The core calls flush() before it releases its lock, so no guest runs on a stale translation. */
 	void (*unmap_deferred)(void *ctx, unsigned vm, ppn_t ppn);
 	void (*flush)(void *ctx, unsigned vm);
+	/* Optional, for the audit: what the hardware maps ppn of VM vm to now.  False when nothing is mapped. */
+	bool (*lookup)(void *ctx, unsigned vm, ppn_t ppn, mpn_t *mpn, bool *writable);
 	/* Queue swap I/O: copy the machine page to (write) or from a swap slot.  It must not wait for the device; the
 	 * mechanism reports the outcome later, with the lock not held, through mm_swap_complete(req->id, status).
 	 * Until then the core neither frees nor maps req->mpn.  Needed only when the core was given swap slots. */

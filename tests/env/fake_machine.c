@@ -61,6 +61,18 @@ static bool fm_test_clear_accessed(void *ctx, unsigned vm, ppn_t ppn)
 	return a;
 }
 
+static bool fm_lookup(void *ctx, unsigned vm, ppn_t ppn, mpn_t *mpn, bool *writable)
+{
+	struct fake_machine *fm = ctx;
+	struct fake_ept *e = fm->ept[vm];
+
+	if (!e || ppn.v >= e->npages || !(e->flags[ppn.v] & FEPT_PRESENT))
+		return false;
+	*mpn = MPN(fm->base + e->mpn_off[ppn.v]);
+	*writable = e->flags[ppn.v] & FEPT_WRITE;
+	return true;
+}
+
 /* The fake disk queues what the core submits; fm_disk_complete() carries it out later, as a device would. */
 static void fm_swap_submit(void *ctx, const struct mm_swap_req *req)
 {
@@ -106,6 +118,7 @@ static const struct mm_ops fm_ops_unmap = {
 	.unmap = fm_unmap,
 	.unmap_deferred = fm_unmap_deferred,
 	.flush = fm_flush,
+	.lookup = fm_lookup,
 	.swap_submit = fm_swap_submit,
 };
 
@@ -116,6 +129,7 @@ static const struct mm_ops fm_ops_abits = {
 	.test_clear_accessed = fm_test_clear_accessed,
 	.unmap_deferred = fm_unmap_deferred,
 	.flush = fm_flush,
+	.lookup = fm_lookup,
 	.swap_submit = fm_swap_submit,
 };
 

@@ -125,6 +125,19 @@ static void audit_catches_corruption(void **state)
 	a->pmap.count[PS_PRIVATE]++;
 	assert_int_equal(mm_audit(&fm->mm), -EINVAL);
 	a->pmap.count[PS_PRIVATE]--;
+	assert_int_equal(mm_audit(&fm->mm), 0);
+	/* The EPT and the pmap disagree: a page in flight to swap still mapped, then a mapping to another page. */
+	assert_int_equal(mm_swap_out(&fm->mm, a, PPN(1)), 0);
+	fm->ept[a->id]->flags[1] = FEPT_PRESENT | FEPT_WRITE;
+	assert_int_equal(mm_audit(&fm->mm), -EINVAL);
+	assert_non_null(strstr(mm_env_last_log, "the EPT maps"));
+	fm->ept[a->id]->flags[1] = 0;
+	fm_disk_settle(fm);
+	assert_int_equal(mm_audit(&fm->mm), 0);
+	fm->ept[a->id]->mpn_off[2] ^= 1;
+	assert_int_equal(mm_audit(&fm->mm), -EINVAL);
+	fm->ept[a->id]->mpn_off[2] ^= 1;
+	assert_int_equal(mm_audit(&fm->mm), 0);
 	done_machine(fm);
 }
 
