@@ -25,3 +25,8 @@ bench-balloon: $(BUILD)/ballast.elf $(GUEST_VMLINUX) $(GUEST_INITRAMFS)
 	bench/balloon.sh $(BENCH_BALLOON_ARGS)
 
 .PHONY: bench-mm bench-boot bench-balloon
+
+# Swap benchmark (bench/swap.sh): the disk self-test's raw throughput and the hypervisor's swap rates in one Bochs run.
+bench-swap: $(BUILD)/swap.iso $(BUILD)/host/ballast-mkswap
+	bench/swap.sh --rounds $(or $(ROUNDS),3)
+.PHONY: bench-swap

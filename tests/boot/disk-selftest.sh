@@ -104,6 +104,60 @@ check $bt --emulator qemu --kernel $kernel --append "test=disk" --qemu-args "$sl
   --expect 'disk self-test: PASS' --reject 'disk self-test: FAIL|EXCEPTION|PANIC' \
   --done '\[ballast\] halted: no usable VT-x'
 
+# NVMe (QEMU's nvme device, one controller per -device nvme, namespaces by -device nvme-ns):
+#   6. nvme0n1 a 64 MiB swap area in 512-byte blocks, tested; nvme1n1 random bytes in 4096-byte blocks, never written
+#   7. a write error injected on the area (blkdebug): the status decoded, never a success
+#   8. one controller with two namespaces: n1 never answers (null-co, 11 s latency), so its read times out and the
+#      controller is reset; n2, a swap area in 4096-byte blocks, is tested after the reset, with MDTS 2 (16 KiB per
+#      command: each request is split into commands with PRP lists, more of them than the queue has slots)
+# The random namespace and the areas' header pages must come out unchanged.
+nvme_failed_before=$failed
+nswap=$dir/nvme-swap.img nswap4k=$dir/nvme-swap4k.img nplain=$dir/nvme-plain.img
+rm -f "$nswap" "$nswap4k" "$nplain"
+for img in "$nswap" "$nswap4k"; do
+  scripts/mkswap.sh "$img" --size 64M --label disk-selftest > "$dir/mkswap.out" 2>&1 || { cat "$dir/mkswap.out"; exit 2; }
+done
+head -c 8M /dev/urandom > "$nplain"
+nvme_sums() { sha256sum "$nplain"; head -c 4096 "$nswap" | sha256sum; head -c 4096 "$nswap4k" | sha256sum; }
+nvme_before=$(nvme_sums)
+nvme_ctrl='nvme: nvme0: 00:04\.0, registers at 0x[0-9a-f]+, "QEMU NVMe Ctrl" NVMe 1\.4, I/O queue of 64 entries'
+nvme_dev() { echo "-drive file=$1,format=raw,if=none,id=$2 -device nvme,drive=$2,serial=ballast-$2${3:+,$3}"; }
+nvme_two="$(nvme_dev "$nswap" n0) $(nvme_dev "$nplain" n1 logical_block_size=4096,physical_block_size=4096)"
+check $bt --emulator qemu --kernel $kernel --append "test=disk" --qemu-args "$nvme_two" --log $logs/disk-nvme.log \
+  --timeout 90 --expect "$nvme_ctrl, 256 KiB per command" \
+  --expect 'disk nvme0n1: 64 MiB, 512-byte sectors, "QEMU NVMe Ctrl" NVMe 1\.4, 1 I/O queue of 64' \
+  --expect 'disk nvme1n1: 8 MiB, 4096-byte sectors, "QEMU NVMe Ctrl" NVMe 1\.4, 1 I/O queue of 64' \
+  --expect 'disk nvme1n1: no ballast swap signature: left untouched' \
+  --expect "swap: area $uuid on nvme0n1, 16383 slots \\(63 MiB\\)" \
+  --expect 'disk self-test: nvme0n1 wrote and verified 256 pages \([0-9]+\.[0-9] MiB/s write, [0-9]+\.[0-9] MiB/s read\)' \
+  --expect-count 'disk self-test: [a-z0-9.]+ wrote' 1 --expect 'disk self-test: PASS' \
+  --reject 'disk self-test: FAIL|EXCEPTION|PANIC|no driver yet|nvme: .*left alone' \
+  --done '\[ballast\] halted: no usable VT-x'
+check $bt --emulator qemu --kernel $kernel --append "test=disk" \
+  --qemu-args "$(nvme_dev "blkdebug:$dir/write-error.conf:$nswap" n0)" --log $logs/disk-nvme-write-error.log \
+  --timeout 90 --expect "swap: area $uuid on nvme0n1" \
+  --expect 'disk self-test: FAIL: nvme0n1: write of slots 0-15: WRITE, 128 blocks at LBA 8: status 0x2/0x80 \(Write Fault\) \(EIO\)' \
+  --reject 'disk self-test: PASS|EXCEPTION|PANIC' --done '\[ballast\] halted: no usable VT-x'
+nvme_slow="-blockdev driver=null-co,node-name=slow,size=67108864,latency-ns=11000000000"
+nvme_slow+=" -drive file=$nswap4k,format=raw,if=none,id=n0 -device nvme,id=nc,serial=ballast-nc,mdts=2"
+nvme_slow+=" -device nvme-ns,drive=slow,bus=nc,nsid=1"
+nvme_slow+=" -device nvme-ns,drive=n0,bus=nc,nsid=2,logical_block_size=4096,physical_block_size=4096"
+check $bt --emulator qemu --kernel $kernel --append "test=disk" --qemu-args "$nvme_slow" \
+  --log $logs/disk-nvme-timeout.log --timeout 90 --expect "$nvme_ctrl, 16 KiB per command" \
+  --expect 'disk nvme0n1: cannot read its first page \(READ, 8 blocks at LBA 0: timeout after 10000 ms; controller reset\): left untouched' \
+  --expect 'disk nvme0n2: 64 MiB, 4096-byte sectors, "QEMU NVMe Ctrl" NVMe 1\.4, 1 I/O queue of 64' \
+  --expect "swap: area $uuid on nvme0n2, 16383 slots" --expect 'disk self-test: nvme0n2 wrote and verified 256 pages' \
+  --expect 'disk self-test: PASS' --reject 'disk self-test: FAIL|EXCEPTION|PANIC' \
+  --done '\[ballast\] halted: no usable VT-x'
+if [ "$nvme_before" = "$(nvme_sums)" ]; then
+  passed=$((passed + 1))
+  [ "$failed" = "$nvme_failed_before" ] && rm -f "$nswap" "$nswap4k" "$nplain"
+else
+  failed=$((failed + 1))
+  echo "disk-selftest: FAIL: an NVMe image ballast must not write changed (sha256 before / after):"
+  printf '%s\n---\n%s\n' "$nvme_before" "$(nvme_sums)"
+fi
+
 after=$(sums)
 if [ "$before" = "$after" ]; then
   passed=$((passed + 1))

@@ -13,6 +13,15 @@ VM = re.compile(r"memstat t=(\d+) vm=vm1 max=(\d+) .*alloc=(\d+) .*swapped=(\d+)
 T, MAX, ALLOC, SWAPPED, STATE, WAITS, INS, OUTS = range(8)
 
 
+def rate(rows, col):
+    """MiB per second over the report intervals in which the counter moved (emulated time)."""
+    pages = ms = 0
+    for a, b in zip(rows, rows[1:]):
+        if b[col] > a[col]:
+            pages, ms = pages + b[col] - a[col], ms + b[T] - a[T]
+    return pages / 256 / (ms / 1000) if ms else 0.0
+
+
 def main(path):
     rows = []
     for raw in open(path, encoding="utf-8", errors="replace"):
@@ -44,7 +53,8 @@ def main(path):
     secs = (low[-1][T] - t0) / 1000
     print(f"swap-check: phase 1: max 96 MiB at t={t0 / 1000:.0f} s; alloc at the max after "
           f"{(down[T] - t0) / 1000 if down else float('nan'):.0f} s; peak {peak} MiB swapped; {outs} pages out "
-          f"({outs / 256 / secs:.1f} MiB/s) and {ins} in ({ins / 256 / secs:.1f} MiB/s) over {secs:.0f} s")
+          f"({rate(low, OUTS):.1f} MiB/s while writing) and {ins} in ({rate(low, INS):.1f} MiB/s while reading) "
+          f"over {secs:.0f} s")
     # Phase 2: past the machine, through low and out of it.
     lows = [i for i, r in enumerate(after) if r[STATE] == "low"]
     if not lows:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Hypervisor swap to a real disk (issue 12), one Bochs boot: a 256 MiB Debian guest without the balloon driver, on a
 # machine of 256 MiB, holds and verifies 128 MiB of unique pages while the monitor lowers its max to 96 MiB, then
-# grows to 200 MiB, past what the machine has (tests/boot/swap.conf and swap.monitor).  The hypervisor must write its
+# grows to 160 MiB, past what the machine has (tests/boot/swap.conf and swap.monitor).  The hypervisor must write its
 # pages to the swap area on the machine's ATA disk (made fresh by scripts/mkswap.sh) and read back every one the
 # workload touches; growing past the machine takes it to the low state, which blocks the VM while swapping catches
 # up.  The runner checks the lines (the area chosen, no failed I/O, every verification passing, the audit after the
@@ -19,7 +19,7 @@ scripts/boot-test.sh --emulator bochs --megs 256 --iso build/swap.iso --disk "$d
   --expect "swap: area $uuid on ata0\\.1, 81919 slots" --expect 'mm: .*swap: 319 MiB' \
   --expect 'monitor: set vm1 max 96M: done' --expect 'monitor: set vm1 max 256M: done' \
   --expect "${vm}memtouch: held 128 MiB for [0-9]+ ms, touched all of it [0-9]+ times, verified all of it [1-9][0-9]* times" \
-  --expect "${vm}memtouch: held 200 MiB for [0-9]+ ms, touched all of it [0-9]+ times, verified all of it [1-9][0-9]* times" \
+  --expect "${vm}memtouch: held 160 MiB for [0-9]+ ms, touched all of it [0-9]+ times, verified all of it [1-9][0-9]* times" \
   --expect "${vm}BALLAST-GUEST-DONE rc=0" --expect 'vm vm1: stopped: halted with interrupts disabled' \
   --expect 'mm: audit passed after vm1 stopped' --expect 'swap: [0-9]+ pages written, [0-9]+ read on ata0\.1; 0 write and 0 read errors' \
   --reject 'EXCEPTION|PANIC|unhandled VM exit|memtouch: (FAILED|cannot allocate)|BALLAST-GUEST-DONE rc=[1-9]|audit FAILED' \
