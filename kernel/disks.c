@@ -5,7 +5,9 @@
 #include <ballast/cmdline.h>
 #include <ballast/errno.h>
 #include <ballast/string.h>
+#include "drivers/block/ahci.h"
 #include "drivers/block/ata.h"
+#include "drivers/block/nvme.h"
 #include "drivers/pci/pci.h"
 #include "kernel/disks.h"
 #include "kernel/memory.h"
@@ -33,6 +35,10 @@ static void report_controllers_without_driver(void)
 
 		if (d->base_class != PCI_CLASS_MASS_STORAGE || d->subclass == PCI_SUBCLASS_IDE)
 			continue;
+		if (d->subclass == PCI_SUBCLASS_NVM && d->prog_if == PCI_PROGIF_NVME)
+			continue; /* drivers/block/nvme.c */
+		if (d->subclass == PCI_SUBCLASS_SATA && d->prog_if == PCI_PROGIF_AHCI)
+			continue; /* drivers/block/ahci.c */
 		printk("disk: %02x:%02x.%u %s: no driver yet, its disks are not used\n", d->bus, d->dev, d->fn,
 		       pci_class_name(d->base_class, d->subclass));
 	}
@@ -107,6 +113,8 @@ void disks_choose_swap(bool off, const uint8_t *uuid)
 void disks_init(const char *cmdline)
 {
 	ata_probe(dma_allowed(cmdline));
+	ahci_probe();
+	nvme_probe();
 	report_controllers_without_driver();
 	if (!blockdev_count()) {
 		printk("disk: no disks found\n");

@@ -24,4 +24,10 @@
 /* Extend the identity map to cover [0, end) with 2 MiB pages, taking page tables from the frame allocator. */
 void paging_map_all_memory(uint64_t end);
 
+#define PAGING_IDENTITY_LIMIT (1ULL << 47) /* the lower canonical half: as far as an identity map can reach */
+
+/* Identity-map a device's registers [base, base + size) uncached, in place of (or, above what is mapped, in addition
+ * to) the write-back identity map.  0, or -ERANGE for an empty range or one beyond PAGING_IDENTITY_LIMIT. */
+int paging_map_uncached(uint64_t base, uint64_t size);
+
 #endif

@@ -12,6 +12,7 @@
 #include <ballast/string.h>
 #include "arch/x86_64/tsc.h"
 #include "drivers/block/ata.h"
+#include "drivers/block/ata_acs.h"
 #include "drivers/block/ata_internal.h"
 #include "drivers/pci/pci.h"
 #include "kernel/printk.h"
@@ -143,28 +144,18 @@ static int identify(struct ata_channel *ch, unsigned unit, uint16_t id[ATA_ID_WO
 	return 0;
 }
 
-/* The model string: two characters per word, the first in the high byte; trailing blanks dropped. */
-static void id_string(const uint16_t *id, unsigned word, unsigned chars, char *out)
-{
-	for (unsigned i = 0; i < chars; i += 2) {
-		out[i] = (char)(id[word + i / 2] >> 8);
-		out[i + 1] = (char)id[word + i / 2];
-	}
-	out[chars] = 0;
-	for (int i = (int)chars - 1; i >= 0 && (out[i] == ' ' || out[i] == 0); i--)
-		out[i] = 0;
-}
-
 static void add_drive(struct ata_channel *ch, unsigned unit, const uint16_t *id, bool use_dma)
 {
+	struct ata_identity who;
 	char name[16];
 
 	fmt_snprintf(name, sizeof(name), "%s.%u", ch->name, unit);
-	if (id[ATA_ID_GENERAL_CONFIG] & ATA_ID_CONFIG_NOT_ATA) {
+	ata_identity_decode(id, &who);
+	if (who.not_ata) {
 		printk("ata: %s: not an ATA device (word 0 = 0x%04x): left alone\n", name, id[ATA_ID_GENERAL_CONFIG]);
 		return;
 	}
-	if (!(id[ATA_ID_CAPABILITIES] & ATA_ID_CAP_LBA)) {
+	if (!who.lba) {
 		printk("ata: %s: addresses by cylinder/head/sector only: not supported, left alone\n", name);
 		return;
 	}
@@ -172,34 +163,24 @@ static void add_drive(struct ata_channel *ch, unsigned unit, const uint16_t *id,
 		return;
 
 	struct ata_drive *d = &drives[ndrives];
-	*d = (struct ata_drive){ .ch = ch, .unit = (uint8_t)unit };
-	d->lba48 = (id[ATA_ID_COMMAND_SET_SUPPORTED_2] & ATA_ID_CMD2_LBA48) &&
-		   (id[ATA_ID_COMMAND_SET_ENABLED_2] & ATA_ID_CMD2_LBA48);
-	uint64_t nsectors = (uint64_t)id[ATA_ID_LBA28_SECTORS] | (uint64_t)id[ATA_ID_LBA28_SECTORS + 1] << 16;
-	if (d->lba48)
-		nsectors = (uint64_t)id[ATA_ID_LBA48_SECTORS] | (uint64_t)id[ATA_ID_LBA48_SECTORS + 1] << 16 |
-			   (uint64_t)id[ATA_ID_LBA48_SECTORS + 2] << 32 | (uint64_t)id[ATA_ID_LBA48_SECTORS + 3] << 48;
-	uint32_t sector_size = 512;
-	uint16_t ss = id[ATA_ID_SECTOR_SIZE];
-	if ((ss & ATA_ID_SECTOR_SIZE_VALID_MASK) == ATA_ID_SECTOR_SIZE_VALID && (ss & ATA_ID_SECTOR_SIZE_LONG))
-		sector_size = 2 * ((uint32_t)id[ATA_ID_LOGICAL_SECTOR_WORDS] |
-				   (uint32_t)id[ATA_ID_LOGICAL_SECTOR_WORDS + 1] << 16);
-	d->dma = use_dma && ch->bmide && (id[ATA_ID_CAPABILITIES] & ATA_ID_CAP_DMA);
+	*d = (struct ata_drive){ .ch = ch, .unit = (uint8_t)unit, .lba48 = who.lba48 };
+	d->dma = use_dma && ch->bmide && who.dma;
 
 	struct blockdev *bd = &d->bd;
 	memcpy(bd->name, name, sizeof(bd->name));
-	id_string(id, ATA_ID_MODEL, ATA_ID_MODEL_CHARS, bd->model);
+	memcpy(bd->model, who.model, sizeof(bd->model));
 	fmt_snprintf(bd->features, sizeof(bd->features), "%s, %s", d->lba48 ? "LBA48" : "LBA28",
 		     d->dma ? "bus-master DMA" : "PIO");
-	bd->sector_size = sector_size;
-	bd->nsectors = nsectors;
+	bd->sector_size = who.sector_size;
+	bd->nsectors = who.nsectors;
 	bd->ops = &ata_ops;
 	bd->priv = d;
-	if (sector_size < 512 || sector_size > BLOCKDEV_PAGE_SIZE || (sector_size & (sector_size - 1))) {
-		printk("ata: %s: \"%s\": %u-byte sectors are not supported: left alone\n", name, bd->model, sector_size);
+	uint32_t ss = who.sector_size;
+	if (ss < 512 || ss > BLOCKDEV_PAGE_SIZE || (ss & (ss - 1))) {
+		printk("ata: %s: \"%s\": %u-byte sectors are not supported: left alone\n", name, bd->model, ss);
 		return;
 	}
-	d->sectors_per_page = BLOCKDEV_PAGE_SIZE / sector_size;
+	d->sectors_per_page = BLOCKDEV_PAGE_SIZE / ss;
 	int err = blockdev_register(bd);
 	if (err < 0) {
 		printk("ata: %s: \"%s\" not registered: %s\n", name, bd->model, errno_name(err));

@@ -14,6 +14,7 @@
 #include <ballast/errno.h>
 #include <ballast/format.h>
 #include "arch/x86_64/tsc.h"
+#include "drivers/block/ata_acs.h"
 #include "drivers/block/ata_internal.h"
 #include "kernel/memory.h"
 #include "kernel/panic.h"
@@ -26,40 +27,6 @@ void ata_select(struct ata_channel *ch, unsigned unit)
 	ata_delay400(ch);
 	ch->selected = (int)unit;
 }
-
-static const char *command_name(uint8_t opcode)
-{
-	switch (opcode) {
-	case ATA_CMD_READ_SECTORS: return "READ SECTORS";
-	case ATA_CMD_READ_SECTORS_EXT: return "READ SECTORS EXT";
-	case ATA_CMD_WRITE_SECTORS: return "WRITE SECTORS";
-	case ATA_CMD_WRITE_SECTORS_EXT: return "WRITE SECTORS EXT";
-	case ATA_CMD_READ_DMA: return "READ DMA";
-	case ATA_CMD_READ_DMA_EXT: return "READ DMA EXT";
-	case ATA_CMD_WRITE_DMA: return "WRITE DMA";
-	case ATA_CMD_WRITE_DMA_EXT: return "WRITE DMA EXT";
-	default: return "command";
-	}
-}
-
-/* "0x51 (DRDY ERR)": a register's value and the names of its set bits, most significant first. */
-static void describe_bits(char *buf, size_t n, uint8_t v, const char *const names[8])
-{
-	int len = fmt_snprintf(buf, n, "0x%02x (", v);
-	bool any = false;
-
-	for (int bit = 7; bit >= 0; bit--) {
-		if (!(v & BIT(bit)) || !names[bit] || (size_t)len >= n)
-			continue;
-		len += fmt_snprintf(buf + len, n - len, "%s%s", any ? " " : "", names[bit]);
-		any = true;
-	}
-	if ((size_t)len < n)
-		fmt_snprintf(buf + len, n - len, "%s)", any ? "" : "none");
-}
-
-static const char *const status_names[8] = { "ERR", 0, 0, "DRQ", 0, "DF", "DRDY", "BSY" };
-static const char *const error_names[8] = { "OBS", "NM", "ABRT", "MCR", "IDNF", "MC", "UNC", "ICRC" };
 
 static void dequeue_head(struct ata_channel *ch)
 {
@@ -103,7 +70,7 @@ static void __printf(3, 4) fail_command(struct ata_channel *ch, bool reset, cons
 		reset_channel(ch);
 	c->phase = ATA_IDLE;
 	dequeue_head(ch);
-	blockdev_fail(req, -EIO, "%s, %u sectors at LBA %llu: %s%s", command_name(c->opcode), c->nsectors,
+	blockdev_fail(req, -EIO, "%s, %u sectors at LBA %llu: %s%s", ata_command_name(c->opcode), c->nsectors,
 		      (unsigned long long)c->lba, detail, reset ? "; channel reset" : "");
 }
 
@@ -112,8 +79,8 @@ static void device_error(struct ata_channel *ch, uint8_t status)
 {
 	char st[48], er[64];
 
-	describe_bits(st, sizeof(st), status, status_names);
-	describe_bits(er, sizeof(er), inb(ch->cmd + ATA_REG_ERROR), error_names);
+	ata_describe_status(st, sizeof(st), status);
+	ata_describe_error(er, sizeof(er), inb(ch->cmd + ATA_REG_ERROR));
 	/* After ERR alone the device is ready for the next command; after a device fault its state is unknown. */
 	fail_command(ch, status & ATA_STATUS_DF, "error %s, status %s", er, st);
 }
@@ -126,7 +93,7 @@ static bool wait_or_time_out(struct ata_channel *ch, uint8_t status, const char 
 
 	if (!tsc_passed(c->deadline))
 		return false;
-	describe_bits(st, sizeof(st), status, status_names);
+	ata_describe_status(st, sizeof(st), status);
 	if (c->phase == ATA_PIO_DATA || c->phase == ATA_FINISH)
 		fail_command(ch, true, "timeout after %u ms waiting for %s at sector %u, status %s",
 			     ATA_COMMAND_TIMEOUT_MS, waiting_for, c->sectors_done, st);

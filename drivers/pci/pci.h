@@ -31,6 +31,7 @@
 #define PCI_COMMAND_IO BIT(0)	  /* I/O Space: respond to I/O BARs */
 #define PCI_COMMAND_MEMORY BIT(1) /* Memory Space: respond to memory BARs */
 #define PCI_COMMAND_MASTER BIT(2) /* Bus Master: may start DMA */
+#define PCI_COMMAND_INTX_DISABLE BIT(10) /* Interrupt Disable: the function may not assert INTx */
 #define PCI_REVISION_ID 0x08
 #define PCI_PROG_IF 0x09  /* Class Code byte 0: programming interface */
 #define PCI_SUBCLASS 0x0a /* Class Code byte 1 */
@@ -61,6 +62,8 @@
 #define PCI_SUBCLASS_IDE 0x01
 #define PCI_SUBCLASS_SATA 0x06 /* programming interface 01: AHCI */
 #define PCI_SUBCLASS_NVM 0x08  /* programming interface 02: NVMe */
+#define PCI_PROGIF_NVME 0x02
+#define PCI_PROGIF_AHCI 0x01
 #define PCI_CLASS_BRIDGE 0x06
 #define PCI_SUBCLASS_HOST_BRIDGE 0x00
 #define PCI_SUBCLASS_PCI_BRIDGE 0x04

@@ -158,6 +158,56 @@ else
   printf '%s\n---\n%s\n' "$nvme_before" "$(nvme_sums)"
 fi
 
+# AHCI (q35's ICH9 HBA at 00:1f.2, whose buses ide.0-ide.5 are its ports 0-5):
+#   9. ahci0.p0 a 64 MiB swap area, tested; ahci0.p1 random bytes, never written; ahci0.p2 an empty CD-ROM, left alone
+#  10. a write error injected on the area (blkdebug): Status and Error decoded from PxTFD, never a success
+#  11. p0 never answers (null-co, 11 s latency): its read times out and the port is reset (COMRESET); the area on p1
+#      is tested meanwhile
+# The random disk and the area's header page must come out unchanged.
+ahci_failed_before=$failed
+aswap=$dir/ahci-swap.img aplain=$dir/ahci-plain.img
+rm -f "$aswap" "$aplain"
+scripts/mkswap.sh "$aswap" --size 64M --label disk-selftest > "$dir/mkswap.out" 2>&1 || { cat "$dir/mkswap.out"; exit 2; }
+head -c 8M /dev/urandom > "$aplain"
+ahci_sums() { sha256sum "$aplain"; head -c 4096 "$aswap" | sha256sum; }
+ahci_before=$(ahci_sums)
+ahci_disk() { echo "-drive file=$1,format=raw,if=none,id=$2 -device ide-hd,drive=$2,bus=ide.$3"; }
+ahci_hba='ahci: ahci0: 00:1f\.2 8086:2922, AHCI 1\.0, ports 0x3f, 32 command slots'
+ahci_three="-machine q35 $(ahci_disk "$aswap" a0 0) $(ahci_disk "$aplain" a1 1)"
+ahci_three+=" -drive if=none,id=cd,media=cdrom -device ide-cd,drive=cd,bus=ide.2"
+check $bt --emulator qemu --kernel $kernel --append "test=disk" --qemu-args "$ahci_three" --log $logs/disk-ahci.log \
+  --timeout 90 --expect 'pci: 00:1f\.2 8086:2922 class 01\.06\.01 SATA controller' --expect "$ahci_hba" \
+  --expect 'ahci: ahci0\.p2: packet \(ATAPI\) device, e\.g\. a CD-ROM: left alone' \
+  --expect 'disk ahci0\.p0: 64 MiB, 512-byte sectors, "QEMU HARDDISK" AHCI, NCQ off, LBA48' \
+  --expect 'disk ahci0\.p1: 8 MiB, 512-byte sectors, "QEMU HARDDISK" AHCI, NCQ off, LBA48' \
+  --expect 'disk ahci0\.p1: no ballast swap signature: left untouched' \
+  --expect "swap: area $uuid on ahci0\\.p0, 16383 slots \\(63 MiB\\)" \
+  --expect 'disk self-test: ahci0\.p0 wrote and verified 256 pages \([0-9]+\.[0-9] MiB/s write, [0-9]+\.[0-9] MiB/s read\)' \
+  --expect-count 'disk self-test: [a-z0-9.]+ wrote' 1 --expect 'disk self-test: PASS' \
+  --reject 'disk self-test: FAIL|EXCEPTION|PANIC|no driver yet|disk ahci0\.p2|port given up' \
+  --done '\[ballast\] halted: no usable VT-x'
+check $bt --emulator qemu --kernel $kernel --append "test=disk" \
+  --qemu-args "-machine q35 $(ahci_disk "blkdebug:$dir/write-error.conf:$aswap" a0 0)" \
+  --log $logs/disk-ahci-write-error.log --timeout 90 --expect "swap: area $uuid on ahci0\\.p0" \
+  --expect 'disk self-test: FAIL: ahci0\.p0: write of slots 0-15: WRITE DMA EXT, 128 sectors at LBA 8: error 0x04 \(ABRT\), status 0x[0-9a-f]+ \(DRDY ERR\) \(EIO\)' \
+  --reject 'disk self-test: PASS|EXCEPTION|PANIC|port given up' --done '\[ballast\] halted: no usable VT-x'
+ahci_slow="-machine q35 -blockdev driver=null-co,node-name=slow,size=67108864,latency-ns=11000000000"
+ahci_slow+=" -device ide-hd,drive=slow,bus=ide.0 $(ahci_disk "$aswap" a1 1)"
+check $bt --emulator qemu --kernel $kernel --append "test=disk" --qemu-args "$ahci_slow" \
+  --log $logs/disk-ahci-timeout.log --timeout 90 \
+  --expect 'disk ahci0\.p0: cannot read its first page \(READ DMA EXT, 8 sectors at LBA 0: timeout after 10000 ms, .*; port reset\): left untouched' \
+  --expect "swap: area $uuid on ahci0\\.p1" --expect 'disk self-test: ahci0\.p1 wrote and verified 256 pages' \
+  --expect 'disk self-test: PASS' --reject 'disk self-test: FAIL|EXCEPTION|PANIC|port given up' \
+  --done '\[ballast\] halted: no usable VT-x'
+if [ "$ahci_before" = "$(ahci_sums)" ]; then
+  passed=$((passed + 1))
+  [ "$failed" = "$ahci_failed_before" ] && rm -f "$aswap" "$aplain"
+else
+  failed=$((failed + 1))
+  echo "disk-selftest: FAIL: an AHCI image ballast must not write changed (sha256 before / after):"
+  printf '%s\n---\n%s\n' "$ahci_before" "$(ahci_sums)"
+fi
+
 after=$(sums)
 if [ "$before" = "$after" ]; then
   passed=$((passed + 1))
