@@ -208,8 +208,9 @@ boot-test: $(BUILD)/ballast.iso $(BUILD)/ballast-fault.iso $(EDGE_ISOS)
 # refuse without ballast), the balloon driver against a hypervisor simulated in the guest, zram swap and memload.
 guest-checks: guest-balloon-qemu-test guest-balloon-fakehv-test guest-zram-qemu-test
 
-# The disk path in QEMU TCG (about 30 s): PCI and ATA discovery, the swap-signature check, test=disk by DMA and by
-# PIO, injected device errors and a timeout; the disks without a signature must come out unchanged.
+# The disk path in QEMU TCG (about a minute): PCI discovery, the ATA, NVMe and AHCI drivers, the swap-signature
+# check, test=disk by DMA and by PIO, injected device errors and timeouts with resets; the disks without a signature
+# must come out unchanged.
 disk-test: $(BUILD)/ballast.elf
 	tests/boot/disk-selftest.sh
 .PHONY: disk-test

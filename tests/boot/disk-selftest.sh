@@ -8,8 +8,11 @@
 # Boots: 1. bus-master DMA; 2. PIO only (ata.dma=off); 3. a write error injected (QEMU's blkdebug) must end in
 # "FAIL" with the device's error decoded, 4. likewise a read error beyond 128 GiB by PIO; 5. a disk that never answers
 # (null-co with 11 s latency) must time out, reset its channel, and leave the swap area on the same channel usable.
-# Afterwards the two foreign disks and the area's header page must be byte for byte as they were.  Each boot stops at
-# "no usable VT-x" (TCG has none), after the disks.  About 20 seconds in all.
+# Then the same on NVMe (a signed namespace beside an unsigned one with 4 KiB blocks, an injected write error, a
+# namespace that never answers and a controller reset) and AHCI (q35's ICH9: a signed disk, an unsigned one and a
+# CD-ROM, an injected write error, a timeout and a port reset); each block says what it checks.  Afterwards every
+# foreign disk and every area's header page must be byte for byte as they were.  Each boot stops at "no usable VT-x"
+# (TCG has none), after the disks.  About a minute in all.
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 bt=scripts/boot-test.sh
