@@ -24,7 +24,7 @@ KLDFLAGS := -nostdlib -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segme
 
 # Sources shared by the hypervisor and the host builds (pure C, no hardware).
 SHARED_SRCS := lib/format.c lib/errno.c lib/cmdline.c lib/vmconfig.c lib/monitor_cmd.c mm/memmap.c mm/frame_alloc.c kernel/bootinfo.c \
-               vmx/vmx_caps_decode.c loader/linux_image.c lib/swap_area.c
+               vmx/vmx_caps_decode.c loader/linux_image.c lib/swap_area.c lib/gpt.c
 # The memory-manager core adds its files here (MM_CORE_SRCS); the simulator and benchmarks add their own targets.
 -include mm/core.mk
 -include mk/guest.mk

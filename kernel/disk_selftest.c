@@ -1,10 +1,13 @@
 /*
- * test=disk: write, read back and compare a pattern on every disk that carries a ballast swap area.
+ * test=disk: write, read back and compare a pattern on every ballast swap area discovery found, on whole disks and
+ * on GPT partitions alike.
  *
- * Where it writes: slot pages only (device page 1 + slot, slot < nslots), at both ends of the area - on a disk past
- * 128 GiB the far end needs LBA48 commands, the near end takes LBA28 ones - and never page 0 or past the area.  A
- * disk without a valid signature is not touched; that rule is checked by BUG_ON, not by convention, because a write
- * to the wrong disk destroys someone's data.  Swap contents do not outlive a boot (SPEC §2.7: checksummed in memory,
+ * Where it writes: slot pages only (device page base + 1 + slot, slot < nslots, base being the area's header page:
+ * 0 on a whole disk, the partition's first page), at both ends of the area - on a disk past 128 GiB the far end
+ * needs LBA48 commands, the near end takes LBA28 ones - and never the header page or past the area, so never the
+ * partition table or another partition.  Only areas with a valid signature exist to be tested (disks.h), and every
+ * request is checked against its area's slot pages by BUG_ON, not by convention, because a write to the wrong disk
+ * or partition destroys someone's data.  Swap contents do not outlive a boot (SPEC §2.7: checksummed in memory,
  * never trusted from disk), so overwriting slots is harmless.
  *
  * How: the pages go out as SELFTEST_BATCH-page requests, all submitted before any is polled, which is how the paging
@@ -62,22 +65,22 @@ static uint64_t pattern_word(uint64_t seed, uint64_t slot, uint64_t word)
 	return z ^ (z >> 31);
 }
 
-/* Move t's pages to or from their slots of d's area, all requests in flight together; the time taken in *ns. */
-static int move_pages(const struct disk *d, const struct slot_run *runs, unsigned nruns, enum blockdev_dir dir,
+/* Move t's pages to or from their slots of area a, all requests in flight together; the time taken in *ns. */
+static int move_pages(const struct disk_area *a, const struct slot_run *runs, unsigned nruns, enum blockdev_dir dir,
 		      uint64_t *ns)
 {
 	unsigned nreq = 0, page = 0, submitted;
 
-	BUG_ON(!d->has_swap_area); /* only a disk with a valid signature may be written */
 	for (unsigned r = 0; r < nruns; r++) {
 		for (uint64_t off = 0; off < runs[r].count; off += SELFTEST_BATCH) {
 			uint32_t n = (uint32_t)MIN(SELFTEST_BATCH, runs[r].count - off);
-			uint64_t first_slot = runs[r].first_slot + off;
+			uint64_t first_page = disk_area_slot_page(a, runs[r].first_slot + off); /* never the header */
 
-			BUG_ON(first_slot + n > d->area.nslots || nreq == SELFTEST_REQUESTS);
+			/* Only slot pages of a signed area may be written: not its header, the GPT or another partition. */
+			BUG_ON(!disk_area_holds_slots(a, first_page, n) || nreq == SELFTEST_REQUESTS);
 			t.req[nreq++] = (struct blockdev_request){
 				.dir = dir,
-				.first_page = swap_disk_slot_page(first_slot), /* never page 0: the header */
+				.first_page = first_page,
 				.npages = n,
 				.pages = &t.pages[page],
 			};
@@ -86,7 +89,7 @@ static int move_pages(const struct disk *d, const struct slot_run *runs, unsigne
 	}
 	uint64_t start = rdtsc();
 	for (submitted = 0; submitted < nreq; submitted++)
-		if (blockdev_submit(d->dev, &t.req[submitted]) < 0)
+		if (blockdev_submit(a->dev, &t.req[submitted]) < 0)
 			break;
 	/* Poll everything that was submitted to its end, failed or not: the pages are not ours until then. */
 	for (bool pending = true; pending;) {
@@ -100,8 +103,10 @@ static int move_pages(const struct disk *d, const struct slot_run *runs, unsigne
 		const struct blockdev_request *q = &t.req[i];
 
 		if (i >= submitted || q->status) {
-			fail("%s: %s of slots %llu-%llu: %s (%s)", d->dev->name, dir == BLOCKDEV_WRITE ? "write" : "read",
-			     (unsigned long long)(q->first_page - 1), (unsigned long long)(q->first_page - 1 + q->npages - 1),
+			uint64_t slot = q->first_page - disk_area_slot_page(a, 0);
+
+			fail("%s: %s of slots %llu-%llu: %s (%s)", a->name, dir == BLOCKDEV_WRITE ? "write" : "read",
+			     (unsigned long long)slot, (unsigned long long)(slot + q->npages - 1),
 			     q->why[0] ? q->why : "not submitted", errno_name(q->status));
 			return -EIO;
 		}
@@ -119,7 +124,7 @@ static void fill(uint64_t seed)
 	}
 }
 
-static int verify(const struct disk *d, uint64_t seed)
+static int verify(const struct disk_area *a, uint64_t seed)
 {
 	for (unsigned i = 0; i < t.npages; i++) {
 		const uint64_t *w = mpn_to_ptr(t.pages[i]);
@@ -127,7 +132,7 @@ static int verify(const struct disk *d, uint64_t seed)
 		for (uint64_t j = 0; j < WORDS_PER_PAGE; j++) {
 			uint64_t want = pattern_word(seed, t.slot[i], j);
 			if (w[j] != want) {
-				fail("%s: slot %llu word %llu read back 0x%016llx, wrote 0x%016llx", d->dev->name,
+				fail("%s: slot %llu word %llu read back 0x%016llx, wrote 0x%016llx", a->name,
 				     (unsigned long long)t.slot[i], (unsigned long long)j, (unsigned long long)w[j],
 				     (unsigned long long)want);
 				return -EIO;
@@ -143,21 +148,21 @@ static uint64_t mib_per_s_x10(uint64_t bytes, uint64_t ns)
 	return ns ? muldiv64(bytes, 10000000000ULL, ns) >> 20 : 0;
 }
 
-/* Page 0 as it is on the disk now, into buf. */
-static int read_header(const struct disk *d, mpn_t buf)
+/* The area's header page as it is on the disk now, into buf. */
+static int read_header(const struct disk_area *a, mpn_t buf)
 {
-	struct blockdev_request req = { .dir = BLOCKDEV_READ, .first_page = 0, .npages = 1, .pages = &buf };
+	struct blockdev_request req = { .dir = BLOCKDEV_READ, .first_page = a->base_page, .npages = 1, .pages = &buf };
 
-	if (blockdev_rw_sync(d->dev, &req) < 0) {
-		fail("%s: reading the header page: %s", d->dev->name, req.why);
+	if (blockdev_rw_sync(a->dev, &req) < 0) {
+		fail("%s: reading the header page: %s", a->name, req.why);
 		return -EIO;
 	}
 	return 0;
 }
 
-static int test_disk(const struct disk *d, mpn_t hdr_before, mpn_t hdr_after)
+static int test_area(const struct disk_area *a, mpn_t hdr_before, mpn_t hdr_after)
 {
-	uint64_t nslots = d->area.nslots, half = SELFTEST_PAGES / 2;
+	uint64_t nslots = a->info.nslots, half = SELFTEST_PAGES / 2;
 	struct slot_run runs[2];
 	unsigned nruns = 0;
 
@@ -173,29 +178,29 @@ static int test_disk(const struct disk *d, mpn_t hdr_before, mpn_t hdr_after)
 		for (uint64_t s = 0; s < runs[r].count; s++)
 			t.slot[t.npages++] = runs[r].first_slot + s;
 
-	if (read_header(d, hdr_before) < 0)
+	if (read_header(a, hdr_before) < 0)
 		return -EIO;
 	uint64_t seed = rdtsc(), write_ns, read_ns;
 	fill(seed);
-	if (move_pages(d, runs, nruns, BLOCKDEV_WRITE, &write_ns) < 0)
+	if (move_pages(a, runs, nruns, BLOCKDEV_WRITE, &write_ns) < 0)
 		return -EIO;
 	for (unsigned i = 0; i < t.npages; i++)
 		memset(mpn_to_ptr(t.pages[i]), POISON_BYTE, PAGE_SIZE);
-	if (move_pages(d, runs, nruns, BLOCKDEV_READ, &read_ns) < 0 || verify(d, seed) < 0)
+	if (move_pages(a, runs, nruns, BLOCKDEV_READ, &read_ns) < 0 || verify(a, seed) < 0)
 		return -EIO;
 
-	if (read_header(d, hdr_after) < 0)
+	if (read_header(a, hdr_after) < 0)
 		return -EIO;
 	if (memcmp(mpn_to_ptr(hdr_before), mpn_to_ptr(hdr_after), PAGE_SIZE)) {
-		fail("%s: the header page changed during the test", d->dev->name);
+		fail("%s: the header page changed during the test", a->name);
 		return -EIO;
 	}
 	/* The interface's own guard: one page past the device is refused before any I/O (a read, to be safe). */
-	struct blockdev_request beyond = { .dir = BLOCKDEV_READ, .first_page = d->dev->npages, .npages = 1,
+	struct blockdev_request beyond = { .dir = BLOCKDEV_READ, .first_page = a->dev->npages, .npages = 1,
 					   .pages = &hdr_after };
-	int err = blockdev_rw_sync(d->dev, &beyond);
+	int err = blockdev_rw_sync(a->dev, &beyond);
 	if (err != -ERANGE) {
-		fail("%s: a read past the device's end gave %s, not ERANGE", d->dev->name, errno_name(err));
+		fail("%s: a read past the device's end gave %s, not ERANGE", a->name, errno_name(err));
 		return -EIO;
 	}
 
@@ -208,7 +213,7 @@ static int test_disk(const struct disk *d, mpn_t hdr_before, mpn_t hdr_after)
 				    (unsigned long long)runs[k].first_slot,
 				    (unsigned long long)(runs[k].first_slot + runs[k].count - 1));
 	printk("disk self-test: %s wrote and verified %u pages (%llu.%llu MiB/s write, %llu.%llu MiB/s read), slots %s\n",
-	       d->dev->name, t.npages, (unsigned long long)(w / 10), (unsigned long long)(w % 10),
+	       a->name, t.npages, (unsigned long long)(w / 10), (unsigned long long)(w % 10),
 	       (unsigned long long)(r / 10), (unsigned long long)(r % 10), where);
 	return 0;
 }
@@ -229,14 +234,10 @@ int disk_selftest(void)
 	if (allocated < SELFTEST_PAGES || !mpn_valid(hdr[0]) || !mpn_valid(hdr[1]))
 		fail("no memory for the test pages");
 
-	for (unsigned i = 0; !t.fail[0] && i < disks_count(); i++) {
-		const struct disk *d = disks_get(i);
-
-		if (!d->has_swap_area)
-			continue; /* not ours: never written */
-		if (test_disk(d, hdr[0], hdr[1]) == 0)
+	/* Only the areas discovery found, each with a valid signature: a disk or partition without one is not there. */
+	for (unsigned i = 0; !t.fail[0] && i < disks_area_count(); i++)
+		if (test_area(disks_area_get(i), hdr[0], hdr[1]) == 0)
 			tested++;
-	}
 	if (!t.fail[0] && !tested)
 		fail("no disk carries a ballast swap area to test");
 
@@ -249,6 +250,6 @@ int disk_selftest(void)
 		printk("disk self-test: FAIL: %s\n", t.fail);
 		return -EIO;
 	}
-	printk("disk self-test: PASS (%u disk%s)\n", tested, tested == 1 ? "" : "s");
+	printk("disk self-test: PASS (%u area%s)\n", tested, tested == 1 ? "" : "s");
 	return 0;
 }

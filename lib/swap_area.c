@@ -47,9 +47,14 @@ static uint32_t crc_feed(uint32_t reg, const uint8_t *p, size_t len)
 	return reg;
 }
 
+uint32_t crc32_ieee_continue(uint32_t crc, const void *buf, size_t len)
+{
+	return ~crc_feed(~crc, buf, len); /* undo the previous piece's final inversion, redo it at the end */
+}
+
 uint32_t crc32_ieee(const void *buf, size_t len)
 {
-	return ~crc_feed(~0u, buf, len);
+	return crc32_ieee_continue(0, buf, len);
 }
 
 /* The CRC of a whole header page as if its crc field were zero, without copying (or writing) the page. */

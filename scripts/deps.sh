@@ -14,6 +14,7 @@ PACKAGES=(
   busybox-static cpio xz-utils lz4            # guest initramfs; lz4: the cloud kernel's bzImage payload
   gcc-12 libelf1 libssl3                      # guest modules: the kernel's compiler, libraries of its kbuild tools
   python3                                     # log parsing in the scripts
+  fdisk                                       # sfdisk: GPT images in the tests, mkswap.sh --partition
 )
 
 missing=()

@@ -2,10 +2,14 @@
  * ballast-mkswap: writes (or checks) the signature of a ballast swap area, the header page of
  * include/ballast/swap_area.h, with the same lib/swap_area.c the hypervisor reads it with.
  *
- *   ballast-mkswap [--label L] [--uuid U] [--size BYTES] PATH    write the header at offset 0 of PATH
- *   ballast-mkswap --check PATH                                  say whether PATH carries a usable area
+ *   ballast-mkswap [--label L] [--uuid U] [--size BYTES] [--offset BYTES] PATH    write the header
+ *   ballast-mkswap --check [--size BYTES] [--offset BYTES] PATH                  say whether PATH carries an area
  *
- * PATH is a regular file or a block device; the area is --size bytes (default: all of PATH) in whole 4 KiB pages.
+ * PATH is a regular file or a block device; the area is --size bytes (default: all of PATH from the offset) in whole
+ * 4 KiB pages, and its header is written at byte --offset of PATH (default 0).  The offset is how an area is put in
+ * a GPT partition of a disk image (scripts/mkswap.sh --partition N gives the partition's start and size): it must be
+ * a multiple of 4 KiB, as ballast looks for an area only there.  With --check, --size is the size of what the area
+ * must fit in (a partition's), by default PATH from the offset.
  * This tool does not look for other signatures on PATH: scripts/mkswap.sh is the front end that refuses a disk
  * holding a filesystem, a partition table, a mount or active swap, and people should use that.  The tool only adds
  * the kernel's own guard: a block device is opened O_EXCL, which fails while anything has it mounted or claimed.
@@ -43,19 +47,20 @@ struct options {
 	const char *path;
 	const char *label;     /* NULL: empty */
 	const char *uuid_text; /* NULL: a random one */
-	uint64_t size;	       /* bytes; 0: all of PATH */
+	uint64_t size;	       /* bytes; 0: all of PATH from the offset */
+	uint64_t offset;       /* bytes into PATH where the header goes: a multiple of SWAP_AREA_PAGE_SIZE */
 	bool check;
 };
 
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: %s [--label L] [--uuid U] [--size BYTES] PATH\n"
-		"       %s --check PATH\n",
+		"usage: %s [--label L] [--uuid U] [--size BYTES] [--offset BYTES] PATH\n"
+		"       %s --check [--size BYTES] [--offset BYTES] PATH\n",
 		prog, prog);
 }
 
-/* A byte count: decimal digits only (scripts/mkswap.sh turns 32M into bytes), at least 1, no overflow. */
+/* A byte count: decimal digits only (scripts/mkswap.sh turns 32M into bytes), no overflow; the caller judges 0. */
 static bool parse_bytes(const char *s, uint64_t *v)
 {
 	uint64_t n = 0;
@@ -68,7 +73,7 @@ static bool parse_bytes(const char *s, uint64_t *v)
 		n = n * 10 + (uint64_t)(*s - '0');
 	}
 	*v = n;
-	return n > 0;
+	return true;
 }
 
 static bool parse_args(int argc, char **argv, struct options *o)
@@ -85,8 +90,14 @@ static bool parse_args(int argc, char **argv, struct options *o)
 		} else if (!strcmp(a, "--uuid") && has_value) {
 			o->uuid_text = argv[++i];
 		} else if (!strcmp(a, "--size") && has_value) {
-			if (!parse_bytes(argv[++i], &o->size)) {
+			if (!parse_bytes(argv[++i], &o->size) || !o->size) {
 				fprintf(stderr, "%s: --size wants a positive number of bytes, not '%s'\n", prog, argv[i]);
+				return false;
+			}
+		} else if (!strcmp(a, "--offset") && has_value) {
+			if (!parse_bytes(argv[++i], &o->offset) || o->offset % SWAP_AREA_PAGE_SIZE) {
+				fprintf(stderr, "%s: --offset wants a number of bytes that is a multiple of %d, not '%s'\n",
+					prog, SWAP_AREA_PAGE_SIZE, argv[i]);
 				return false;
 			}
 		} else if (a[0] != '-' && !o->path) {
@@ -96,7 +107,7 @@ static bool parse_args(int argc, char **argv, struct options *o)
 			return false;
 		}
 	}
-	if (!o->path || (o->check && (o->label || o->uuid_text || o->size))) {
+	if (!o->path || (o->check && (o->label || o->uuid_text))) {
 		usage();
 		return false;
 	}
@@ -149,13 +160,13 @@ static int open_target(const char *path, bool writing, uint64_t *bytes)
 	return fd;
 }
 
-/* Reads up to a page from offset 0; *len is how much there was (a file shorter than a page gives less). */
-static bool read_header_page(int fd, const char *path, uint8_t *page, size_t *len)
+/* Reads up to a page from byte offset; *len is how much there was (a file shorter than a page gives less). */
+static bool read_header_page(int fd, const char *path, uint64_t offset, uint8_t *page, size_t *len)
 {
 	size_t got = 0;
 
 	while (got < SWAP_AREA_PAGE_SIZE) {
-		ssize_t n = pread(fd, page + got, SWAP_AREA_PAGE_SIZE - got, (off_t)got);
+		ssize_t n = pread(fd, page + got, SWAP_AREA_PAGE_SIZE - got, (off_t)(offset + got));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -170,12 +181,13 @@ static bool read_header_page(int fd, const char *path, uint8_t *page, size_t *le
 	return true;
 }
 
-static bool write_header_page(int fd, const char *path, const uint8_t *page)
+/* Writes the page at byte offset: the one place this tool writes to PATH. */
+static bool write_header_page(int fd, const char *path, uint64_t offset, const uint8_t *page)
 {
 	size_t done = 0;
 
 	while (done < SWAP_AREA_PAGE_SIZE) {
-		ssize_t n = pwrite(fd, page + done, SWAP_AREA_PAGE_SIZE - done, (off_t)done);
+		ssize_t n = pwrite(fd, page + done, SWAP_AREA_PAGE_SIZE - done, (off_t)(offset + done));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
@@ -192,14 +204,36 @@ static bool write_header_page(int fd, const char *path, const uint8_t *page)
 	return true;
 }
 
+/*
+ * The bytes of PATH (bytes long) from the offset that the area lies in: --size of them, or all that remain.  false
+ * after saying why when the offset or the size reaches past PATH's end.
+ */
+static bool area_room(const struct options *o, uint64_t bytes, uint64_t *room)
+{
+	if (o->offset >= bytes) {
+		fprintf(stderr, "%s: %s: --offset %" PRIu64 " is not inside its %" PRIu64 " bytes\n", prog, o->path,
+			o->offset, bytes);
+		return false;
+	}
+	*room = o->size ? o->size : bytes - o->offset;
+	if (*room > bytes - o->offset) {
+		fprintf(stderr, "%s: %s: --size %" PRIu64 " from byte %" PRIu64 " is larger than its %" PRIu64 " bytes\n",
+			prog, o->path, *room, o->offset, bytes);
+		return false;
+	}
+	return true;
+}
+
 /* The one line both modes print; --check adds the label, with anything unprintable shown as '?'. */
-static void print_area(const char *path, const struct swap_area_info *info, bool with_label)
+static void print_area(const struct options *o, const struct swap_area_info *info, bool with_label)
 {
 	char uuid[37];
 
 	swap_area_uuid_format(info->uuid, uuid);
-	printf("ballast swap area %s on %s: %" PRIu64 " slots (%" PRIu64 " MiB)", uuid, path, info->nslots,
-	       info->npages * SWAP_AREA_PAGE_SIZE / MIB);
+	printf("ballast swap area %s on %s", uuid, o->path);
+	if (o->offset)
+		printf(" at byte %" PRIu64, o->offset);
+	printf(": %" PRIu64 " slots (%" PRIu64 " MiB)", info->nslots, info->npages * SWAP_AREA_PAGE_SIZE / MIB);
 	if (with_label && info->label[0]) {
 		printf(", label \"");
 		for (const char *c = info->label; *c; c++)
@@ -214,19 +248,19 @@ static int check_area(const struct options *o)
 	static uint8_t page[SWAP_AREA_PAGE_SIZE];
 	struct swap_area_info info;
 	const char *why = "";
-	uint64_t bytes;
+	uint64_t bytes, room;
 	size_t len;
 	int fd, rc;
 
 	fd = open_target(o->path, false, &bytes);
 	if (fd < 0)
 		return EXIT_FAILED;
-	if (!read_header_page(fd, o->path, page, &len)) {
+	if (!area_room(o, bytes, &room) || !read_header_page(fd, o->path, o->offset, page, &len)) {
 		close(fd);
 		return EXIT_FAILED;
 	}
 	close(fd);
-	rc = swap_area_check(page, len, bytes, &info, &why);
+	rc = swap_area_check(page, len, room, &info, &why);
 	if (rc == -ENOENT) {
 		printf("%s: %s\n", o->path, why);
 		return EXIT_NO_SIGNATURE;
@@ -239,7 +273,7 @@ static int check_area(const struct options *o)
 		printf("%s: ballast swap signature refused: %s\n", o->path, why);
 		return EXIT_BAD_SIGNATURE;
 	}
-	print_area(o->path, &info, true);
+	print_area(o, &info, true);
 	return 0;
 }
 
@@ -281,12 +315,8 @@ static int make_area(const struct options *o)
 	fd = open_target(o->path, true, &bytes);
 	if (fd < 0)
 		return EXIT_FAILED;
-	size = o->size ? o->size : bytes;
-	if (size > bytes) {
-		fprintf(stderr, "%s: %s: --size %" PRIu64 " is larger than its %" PRIu64 " bytes\n", prog, o->path, size,
-			bytes);
+	if (!area_room(o, bytes, &size))
 		goto fail;
-	}
 	npages = size / SWAP_AREA_PAGE_SIZE; /* a partial last page is left unused */
 	if (npages < SWAP_AREA_MIN_PAGES) {
 		fprintf(stderr, "%s: %s: %" PRIu64 " bytes is smaller than a swap area's %d pages (%d KiB)\n", prog,
@@ -294,18 +324,19 @@ static int make_area(const struct options *o)
 		goto fail;
 	}
 	swap_area_format(page, npages, uuid, (uint64_t)time(NULL), o->label);
-	if (!write_header_page(fd, o->path, page))
+	if (!write_header_page(fd, o->path, o->offset, page))
 		goto fail;
-	/* Read back through the hypervisor's own check: what we report is what ballast will find. */
+	/* Read back through the hypervisor's own check, bounded as it will be (a partition's size, say): what we
+	 * report is what ballast will find. */
 	memset(page, 0, sizeof(page));
-	if (!read_header_page(fd, o->path, page, &len))
+	if (!read_header_page(fd, o->path, o->offset, page, &len))
 		goto fail;
-	if (swap_area_check(page, len, bytes, &info, &why) < 0) {
+	if (swap_area_check(page, len, size, &info, &why) < 0) {
 		fprintf(stderr, "%s: %s: the header read back does not check: %s\n", prog, o->path, why);
 		goto fail;
 	}
 	close(fd);
-	print_area(o->path, &info, false);
+	print_area(o, &info, false);
 	return 0;
 fail:
 	close(fd);

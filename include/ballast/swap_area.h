@@ -65,5 +65,8 @@ int swap_area_uuid_parse(const char *text, uint8_t uuid[16]);
 
 /* CRC-32 (IEEE 802.3, reflected, polynomial 0xedb88320, as zlib's crc32(0, buf, len)). */
 uint32_t crc32_ieee(const void *buf, size_t len);
+/* The same over data given in pieces, as zlib's crc32(crc, buf, len): crc is the CRC of what came before (0 at the
+ * start), so crc32_ieee_continue(crc32_ieee(a, m), b, n) is the CRC of a's m bytes followed by b's n. */
+uint32_t crc32_ieee_continue(uint32_t crc, const void *buf, size_t len);
 
 #endif

@@ -10,9 +10,9 @@
 # (null-co with 11 s latency) must time out, reset its channel, and leave the swap area on the same channel usable.
 # Then the same on NVMe (a signed namespace beside an unsigned one with 4 KiB blocks, an injected write error, a
 # namespace that never answers and a controller reset) and AHCI (q35's ICH9: a signed disk, an unsigned one and a
-# CD-ROM, an injected write error, a timeout and a port reset); each block says what it checks.  Afterwards every
-# foreign disk and every area's header page must be byte for byte as they were.  Each boot stops at "no usable VT-x"
-# (TCG has none), after the disks.  About a minute in all.
+# CD-ROM, an injected write error, a timeout and a port reset), and a GPT disk whose second partition is the area;
+# each block says what it checks.  Afterwards every foreign disk and every area's header page must be byte for byte
+# as they were.  Each boot stops at "no usable VT-x" (TCG has none), after the disks.  About a minute in all.
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 bt=scripts/boot-test.sh
@@ -209,6 +209,53 @@ else
   failed=$((failed + 1))
   echo "disk-selftest: FAIL: an AHCI image ballast must not write changed (sha256 before / after):"
   printf '%s\n---\n%s\n' "$ahci_before" "$(ahci_sums)"
+fi
+
+# A GPT disk (IDE, ata0.0), random bytes throughout, then a table by sfdisk: partition 1 (16 MiB) is left as it is,
+# partition 2 (32 MiB) becomes an area by scripts/mkswap.sh --partition 2, partition 3 starts off a 4 KiB boundary.
+#  12. the area on partition 2 is found and tested at its base; partition 1 has no signature, partition 3 is refused
+# Afterwards every byte of the image outside partition 2's slot pages - the table and its backup, partitions 1 and
+# 3, the area's header page - must be as it was.
+if command -v sfdisk >/dev/null; then
+  gpt_failed_before=$failed
+  gpt=$dir/gpt.img p2=$((34816 * 512)) p2size=$((32 << 20))
+  rm -f "$gpt"
+  head -c 64M /dev/urandom > "$gpt"
+  printf 'label: gpt\nstart=2048, size=16M\nstart=34816, size=32M\nstart=100353, size=1M\n' |
+    sfdisk -q "$gpt" > "$dir/sfdisk.out" 2>&1 || { cat "$dir/sfdisk.out"; exit 2; }
+  scripts/mkswap.sh "$gpt" --partition 2 --label disk-selftest > "$dir/mkswap.out" 2>&1 ||
+    { cat "$dir/mkswap.out"; exit 2; }
+  # sha256 of the image with the slot pages (partition 2 past its header page) left out.
+  gpt_sum() {
+    python3 - "$gpt" $((p2 + 4096)) $((p2 + p2size)) <<'PY'
+import hashlib, sys
+path, lo, hi = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+with open(path, "rb") as f:
+    data = f.read()
+print(hashlib.sha256(data[:lo] + data[hi:]).hexdigest(), len(data))
+PY
+  }
+  gpt_before=$(gpt_sum)
+  check $bt --emulator qemu --kernel $kernel --append "test=disk" \
+    --qemu-args "-drive file=$gpt,format=raw,if=ide,index=0" --log $logs/disk-gpt.log --timeout 90 \
+    --expect 'disk ata0\.0: GPT, 3 partitions' \
+    --expect "disk ata0\\.0 partition 2: ballast swap area $uuid, 8191 slots" \
+    --expect 'disk ata0\.0 partition 3: starts at byte 51380736, not on a 4 KiB boundary: left untouched' \
+    --expect 'disk ata0\.0 partition 1: no ballast swap signature: left untouched' \
+    --expect "swap: area $uuid on ata0\\.0 partition 2, 8191 slots \\(31 MiB\\)" \
+    --expect 'disk self-test: ata0\.0 partition 2 wrote and verified 256 pages .*, slots 0-127 and 8063-8190' \
+    --expect-count 'disk self-test: [a-z0-9.]+( partition [0-9]+)? wrote' 1 --expect 'disk self-test: PASS' \
+    --reject 'disk self-test: FAIL|EXCEPTION|PANIC|GPT refused' --done '\[ballast\] halted: no usable VT-x'
+  if [ "$gpt_before" = "$(gpt_sum)" ]; then
+    passed=$((passed + 1))
+    [ "$failed" = "$gpt_failed_before" ] && rm -f "$gpt"
+  else
+    failed=$((failed + 1))
+    echo "disk-selftest: FAIL: the GPT image changed outside partition 2's slot pages (sha256 before / after):"
+    printf '%s\n---\n%s\n' "$gpt_before" "$(gpt_sum)"
+  fi
+else
+  echo "disk-selftest: no sfdisk (Debian's fdisk package; scripts/deps.sh installs it): the GPT case is skipped"
 fi
 
 after=$(sums)

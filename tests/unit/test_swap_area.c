@@ -81,6 +81,11 @@ static void crc32_known_vectors(void **state)
 		buf[i] = (uint8_t)(i * 131 + 7);
 	for (size_t n = 0; n < sizeof(buf); n += 97)
 		assert_int_equal(crc32_ieee(buf, n), reference_crc(buf, n));
+	/* In pieces: any split gives the CRC of the whole. */
+	for (size_t cut = 0; cut <= sizeof(buf); cut += 111)
+		assert_int_equal(crc32_ieee_continue(crc32_ieee(buf, cut), buf + cut, sizeof(buf) - cut),
+				 crc32_ieee(buf, sizeof(buf)));
+	assert_int_equal(crc32_ieee_continue(0, "123456789", 9), 0xcbf43926u);
 }
 
 static void format_then_check(void **state)
