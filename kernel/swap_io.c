@@ -10,6 +10,10 @@
  *
  * Requests wait in a ring (never more than MM_SWAP_IO_MAX: the core has no more entries) and up to
  * SWAP_IO_ON_DISK are handed to the device at once (the ATA driver runs one per channel; AHCI and NVMe queue more).
+ * Consecutive requests of one direction whose slots follow one another go to the disk as one request of up to
+ * SWAP_IO_BATCH pages: the slot allocator hands out slots in order, so a round of victims usually forms such runs,
+ * and a device's cost is mostly per command (measured in Bochs: one page per command wrote at ~20% of the disk's
+ * sequential rate).
  */
 #include <ballast/errno.h>
 #include "kernel/disks.h"
@@ -20,14 +24,16 @@
 #include "mm/pageio.h"
 
 #define SWAP_IO_ON_DISK 16
+#define SWAP_IO_BATCH 16 /* pages per disk request, at most */
 
 static struct mm_swap_req ring[MM_SWAP_IO_MAX];
 static unsigned ring_head, ring_len;
 
 static struct on_disk {
 	bool busy;
-	uint32_t id;
-	mpn_t page;
+	unsigned n;		     /* requests of the core in this disk request */
+	uint32_t id[SWAP_IO_BATCH];  /* their ids, in slot order */
+	mpn_t page[SWAP_IO_BATCH];
 	struct blockdev_request br;
 } on_disk[SWAP_IO_ON_DISK];
 static unsigned n_on_disk;
@@ -53,21 +59,28 @@ unsigned swap_io_busy(void)
 	return ring_len + n_on_disk;
 }
 
-/* Hand the oldest queued request to the disk in slot d. */
+/* Hand the oldest queued request to the disk in slot d, with those right behind it that continue its run. */
 static void start(struct on_disk *d)
 {
-	const struct mm_swap_req *req = &ring[ring_head];
+	const struct mm_swap_req *first = &ring[ring_head];
 
-	*d = (struct on_disk){ .busy = true, .id = req->id, .page = req->mpn };
+	*d = (struct on_disk){ .busy = true };
+	while (ring_len && d->n < SWAP_IO_BATCH) {
+		const struct mm_swap_req *req = &ring[ring_head];
+		if (d->n && (req->write != first->write || req->slot != first->slot + d->n))
+			break;
+		BUG_ON(req->slot >= swap_disk.nslots); /* the core hands out only the area's slots */
+		d->id[d->n] = req->id;
+		d->page[d->n++] = req->mpn;
+		ring_head = (ring_head + 1) % MM_SWAP_IO_MAX;
+		ring_len--;
+	}
 	d->br = (struct blockdev_request){
-		.dir = req->write ? BLOCKDEV_WRITE : BLOCKDEV_READ,
-		.first_page = swap_disk.first_slot_page + req->slot,
-		.npages = 1,
-		.pages = &d->page,
+		.dir = first->write ? BLOCKDEV_WRITE : BLOCKDEV_READ,
+		.first_page = swap_disk.first_slot_page + first->slot,
+		.npages = d->n,
+		.pages = d->page,
 	};
-	BUG_ON(req->slot >= swap_disk.nslots); /* the core hands out only the area's slots */
-	ring_head = (ring_head + 1) % MM_SWAP_IO_MAX;
-	ring_len--;
 	n_on_disk++;
 	/* A refused submit has already ended the request with its error: the next poll reports it. */
 	(void)blockdev_submit(swap_disk.dev, &d->br);
@@ -79,22 +92,27 @@ static void finish(struct mm *mm, struct on_disk *d, int status, void (*stop_vm)
 	bool write = d->br.dir == BLOCKDEV_WRITE;
 	struct mm_swap_failure fail;
 
+	uint64_t slot = d->br.first_page - swap_disk.first_slot_page;
+
 	if (status < 0) {
 		if (write ? !stat.write_errors++ : !stat.read_errors++) /* the first of each kind, in full */
-			printk("swap: %s of slot %llu on %s failed: %s\n", write ? "write" : "read",
-			       (unsigned long long)(d->br.first_page - swap_disk.first_slot_page), swap_disk.dev->name,
+			printk("swap: %s of slots %llu-%llu on %s failed: %s\n", write ? "write" : "read",
+			       (unsigned long long)slot, (unsigned long long)(slot + d->n - 1), swap_disk.dev->name,
 			       d->br.why);
 	} else if (write) {
-		stat.writes++;
+		stat.writes += d->n;
 	} else {
-		stat.reads++;
+		stat.reads += d->n;
 	}
 	d->busy = false;
 	n_on_disk--;
-	if (mm_swap_complete(mm, d->id, status, &fail) < 0) {
-		stop_vm(&fail);
-		stat.vms_stopped++;
-	}
+	/* A failed request fails every page in it: the driver cannot say which sector went wrong, and the core
+	 * keeps a failed write's page in memory and stops the VM of a failed read. */
+	for (unsigned i = 0; i < d->n; i++)
+		if (mm_swap_complete(mm, d->id[i], status, &fail) < 0) {
+			stop_vm(&fail);
+			stat.vms_stopped++;
+		}
 }
 
 void swap_io_poll(struct mm *mm, void (*stop_vm)(const struct mm_swap_failure *))
