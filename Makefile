@@ -173,12 +173,14 @@ $(BUILD)/test/unit/%: $(BUILD)/test/tests/unit/%.o $(TEST_LIB)
 # The device models need a struct vm rather than the shared library: their test links them itself.
 VDEV_TEST_OBJS := $(patsubst %.c,$(BUILD)/test/%.o,vdev/pic.c vdev/pit.c vdev/pio.c)
 $(BUILD)/test/unit/test_vdev_pit: $(BUILD)/test/tests/unit/test_vdev_pit.o $(VDEV_TEST_OBJS) $(TEST_LIB)
+	@mkdir -p $(@D)
 	@echo "  LINK    $@"
 	@$(CC) $(TEST_CFLAGS) $^ -lcmocka -lm -o $@
 
 # The block-device layer's checks run against a fake driver: its test links drivers/block/blockdev.c itself.
 $(BUILD)/test/unit/test_blockdev: $(BUILD)/test/tests/unit/test_blockdev.o $(BUILD)/test/drivers/block/blockdev.o \
 		$(TEST_LIB)
+	@mkdir -p $(@D)
 	@echo "  LINK    $@"
 	@$(CC) $(TEST_CFLAGS) $^ -lcmocka -lm -o $@
 
