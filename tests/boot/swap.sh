@@ -18,7 +18,7 @@ vm='\[vm1\] '
 scripts/boot-test.sh --emulator bochs --megs 256 --iso build/swap.iso --disk "$disk" --log "$log" --timeout 900 \
   --expect "swap: area $uuid on ata0\\.1, 81919 slots" --expect 'mm: .*swap: 319 MiB' \
   --expect 'monitor: set vm1 max 96M: done' --expect 'monitor: set vm1 max 256M: done' \
-  --expect 'monitor: set tune swap_out_pps 512: done' \
+  --expect 'monitor: set tune swap_out_pps 64: done' --expect 'monitor: set tune swap_out_pps 2560: done' \
   --expect "${vm}memtouch: held 128 MiB for [0-9]+ ms, touched all of it [0-9]+ times, verified all of it [1-9][0-9]* times" \
   --expect "${vm}memtouch: held 160 MiB for [0-9]+ ms, touched all of it [0-9]+ times, verified all of it [1-9][0-9]* times" \
   --expect "${vm}BALLAST-GUEST-DONE rc=0" --expect 'vm vm1: stopped: halted with interrupts disabled' \
