@@ -12,6 +12,8 @@ import sys
 VM = re.compile(r"memstat t=(\d+) vm=vm1 max=(\d+) .*alloc=(\d+) .*swapped=(\d+) .*state=(\w+) .*waits=(\d+) "
                 r"swapins=(\d+) swapouts=(\d+)$")
 T, MAX, ALLOC, SWAPPED, STATE, WAITS, INS, OUTS = range(8)
+# The memory manager's state changes, to the tick (memstat reports come every 2 s; a visit to low may be shorter).
+CHANGE = re.compile(r"mm: t=(\d+) free-memory state (\w+) -> (\w+) ")
 
 
 def rate(rows, col):
@@ -24,8 +26,11 @@ def rate(rows, col):
 
 
 def main(path):
-    rows = []
+    rows, changes = [], []
     for raw in open(path, encoding="utf-8", errors="replace"):
+        c = CHANGE.search(raw)
+        if c:
+            changes.append((int(c.group(1)), c.group(2), c.group(3)))
         m = VM.search(raw.strip())
         if m:
             g = m.groups()
@@ -56,22 +61,25 @@ def main(path):
           f"{(down[T] - t0) / 1000 if down else float('nan'):.0f} s; peak {peak} MiB swapped; {outs} pages out "
           f"({rate(low, OUTS):.1f} MiB/s while writing) and {ins} in ({rate(low, INS):.1f} MiB/s while reading) "
           f"over {secs:.0f} s")
-    # The low state (the initial fill already outruns swapping on a machine this small, and the growth past it
-    # again): the VM's faults wait there while swapping brings it back to its target, and it is released.
-    lows = [i for i, r in enumerate(rows) if r[STATE] == "low"]
-    if not lows:
+    # The low state: entered (the first fill is past what the machine keeps free) and left again, with vm1's faults
+    # waiting meanwhile (it is blocked there while swapping brings it back to its target).
+    entries = [c[0] for c in changes if c[2] == "low"]
+    exits = [c[0] for c in changes if c[1] == "low"]
+    if not entries:
         problems.append("the low state was never reached")
     else:
-        first, last = rows[lows[0]], rows[lows[-1]]
-        waited = last[WAITS] - rows[max(lows[0] - 1, 0)][WAITS]
-        released = next((r for r in rows[lows[-1] + 1:] if r[STATE] != "low"), None)
-        if waited <= 0:
-            problems.append("no fault of vm1 waited in the low state (it was never blocked)")
-        if not released:
-            problems.append(f"vm1 never left the low state (last report at t={rows[-1][T] / 1000:.0f} s)")
-        print(f"swap-check: low in {len(lows)} reports from t={first[T] / 1000:.0f} s to {last[T] / 1000:.0f} s, "
-              f"{waited} faults waited there, "
-              f"{'out of low at t=%.0f s' % (released[T] / 1000) if released else 'never out of low'}")
+        t_in = entries[0]
+        t_out = next((t for t in exits if t > t_in), None)
+        before = [r for r in rows if r[T] <= t_in]
+        after_low = [r for r in rows if t_out is not None and r[T] >= t_out]
+        waited = after_low[0][WAITS] - (before[-1][WAITS] if before else 0) if after_low else 0
+        if t_out is None:
+            problems.append(f"vm1 never left the low state entered at t={t_in / 1000:.1f} s")
+        elif waited <= 0:
+            problems.append("no fault of vm1 waited around the low state (it was never blocked)")
+        print(f"swap-check: low entered {len(entries)} times, first at t={t_in / 1000:.1f} s"
+              f"{', left at t=%.1f s' % (t_out / 1000) if t_out is not None else ', never left'}; "
+              f"{waited} faults of vm1 waited meanwhile")
     # Phase 2, past the machine with the max given back: the workload's touches keep reading pages back while
     # the hypervisor keeps it within the machine.
     grown = [r for r in after if r[ALLOC] > 96 + 48]
