@@ -66,9 +66,11 @@ GUEST_WCFLAGS       ?= -static -O2 -Wall -Wextra -Werror
 # depend on (/init loads them on ballast.zram=SIZE); one built into a flavour is skipped.  Empty: none.
 GUEST_KMODS         ?= zram,lz4,lzo-rle
 # --kmods DEB:$(GUEST_KMODS) for every flavour (build/guest/kernel-version, build/guest/*/kernel-version) whose kernel
-# package is in the cache: expanded when the recipe runs, after those files have been made.
-guest_kmods_args = $(if $(GUEST_KMODS),$(foreach v,$(wildcard $(GUEST_DIR)/kernel-version $(GUEST_DIR)/*/kernel-version),\
-  $(foreach d,$(lastword $(wildcard $(GUEST_CACHE)/linux-image-$(shell cat $(v))_*_amd64.deb)),--kmods $(d):$(GUEST_KMODS))))
+# package is in the cache: expanded when the recipe runs, after those files have been made.  Listed by the shell, not
+# by make's $(wildcard): make caches a directory's contents when it first reads it, so a flavour's directory made
+# later in the same run was missed and the initramfs rebuilt without that flavour's zram (seen on a fresh clone).
+guest_kmods_args = $(if $(GUEST_KMODS),$(foreach v,$(shell ls $(GUEST_DIR)/kernel-version $(GUEST_DIR)/*/kernel-version 2>/dev/null),\
+  $(foreach d,$(lastword $(shell ls $(GUEST_CACHE)/linux-image-$(shell cat $(v))_*_amd64.deb 2>/dev/null)),--kmods $(d):$(GUEST_KMODS))))
 
 guest: $(GUEST_VMLINUZ) $(GUEST_VMLINUX) $(GUEST_INITRAMFS) $(GUEST_CLOUD_VMLINUX)
 guest-kernel: $(GUEST_VMLINUZ) $(GUEST_VMLINUX)
@@ -93,7 +95,7 @@ $(GUEST_INITRAMFS): guests/initramfs/init scripts/guest/mkinitramfs.sh $(GUEST_W
 		    $(GUEST_HCTEST_KO)
 	scripts/guest/mkinitramfs.sh $@ $(foreach k,$(GUEST_BALLOON_KO),--balloon $(k)) \
 	  $(foreach k,$(GUEST_HCTEST_KO),--hctest $(k)) $(guest_kmods_args) $(GUEST_WORKLOADS)
-$(GUEST_INITRAMFS): $(GUEST_DIR)/kernel-version
+$(GUEST_INITRAMFS): $(GUEST_DIR)/kernel-version $(GUEST_CLOUD_DIR)/kernel-version
 
 # Guest modules: kbuild against Debian's headers for exactly the guest kernel, unpacked under build/ (no root, no
 # linux-headers package installed).  The sources are copied to build/guest/<name>-src/ and built there.
