@@ -127,7 +127,7 @@ regress: $(BUILD)/linux-vmlinux.iso $(BUILD)/linux-bzimage.iso $(BUILD)/four-vms
 	$(MAKE) --no-print-directory regress-overcommit
 
 # The overcommit regressions alone (about 15 minutes in Bochs).
-regress-overcommit: $(BUILD)/coordinator.iso $(BUILD)/idle-tax.iso $(BUILD)/host/ballast-mkswap
+regress-overcommit: $(BUILD)/coordinator.iso $(BUILD)/idle-tax.iso
 	tests/boot/coordinator.sh
 	tests/boot/idle-tax.sh
 
